@@ -1,0 +1,188 @@
+//! The commands that never touch the network: `list`, `status`, `add`, `remove`.
+
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use super::args::AddArgs;
+use super::output::{print, print_json, table};
+use super::{CliError, CommandResult, check_name, open_for_reading, open_for_writing};
+use crate::account::{Account, Summary, load_accounts, relative_expiry};
+use crate::clock::unix_now;
+use crate::paths::DbLocation;
+use crate::store::servers::validate_scope;
+use crate::store::{KvStore, ServerRecord, TokenStore, validate_server_url};
+
+fn accounts(location: &DbLocation) -> Result<Vec<Account>, CliError> {
+    match open_for_reading(location)? {
+        Some(store) => Ok(load_accounts(store.kv(), false)?),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// `list [--json]`: a table (NAME, URL, STATUS, EXPIRES, SCOPES) or a JSON array.
+pub fn list(location: &DbLocation, json: bool) -> CommandResult {
+    let now = unix_now();
+    let accounts = accounts(location)?;
+    if json {
+        let rows: Vec<Summary> = accounts.iter().map(|a| a.summary(now)).collect();
+        print_json(&rows)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if accounts.is_empty() {
+        eprintln!("no servers configured; add one with: mcp-accounts add NAME URL");
+        return Ok(ExitCode::SUCCESS);
+    }
+    print(&render_table(&accounts, now))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn render_table(accounts: &[Account], now: i64) -> String {
+    let rows: Vec<Vec<String>> = accounts
+        .iter()
+        .map(|a| {
+            let token = a.token();
+            vec![
+                a.name.clone(),
+                a.server
+                    .as_ref()
+                    .map(|s| s.url.clone())
+                    .unwrap_or_else(|_| "?".to_owned()),
+                a.status(now).as_str().to_owned(),
+                relative_expiry(token.and_then(|t| t.expires_at), token.is_some(), now),
+                token.map(|t| t.scopes.join(" ")).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    table(&["NAME", "URL", "STATUS", "EXPIRES", "SCOPES"], &rows)
+}
+
+#[derive(Serialize)]
+struct StatusRow {
+    #[serde(flatten)]
+    summary: Summary,
+    usable: bool,
+    action: Option<String>,
+}
+
+/// `status [NAME] [--json]`: exit 0 when every account shown is usable, 1 when any needs action.
+pub fn status(location: &DbLocation, name: Option<&str>, json: bool) -> CommandResult {
+    let now = unix_now();
+    if let Some(name) = name {
+        check_name(name)?;
+    }
+    let mut accounts = accounts(location)?;
+    if let Some(name) = name {
+        accounts.retain(|a| a.name == name);
+        if accounts.is_empty() {
+            return Err(CliError::Failed(format!(
+                "no server named {name:?}; see: mcp-accounts list"
+            )));
+        }
+    }
+    let all_usable = accounts.iter().all(|a| a.usable(now));
+    if json {
+        let rows: Vec<StatusRow> = accounts
+            .iter()
+            .map(|a| StatusRow {
+                summary: a.summary(now),
+                usable: a.usable(now),
+                action: a.action(now),
+            })
+            .collect();
+        print_json(&rows)?;
+    } else if accounts.is_empty() {
+        eprintln!("no servers configured; add one with: mcp-accounts add NAME URL");
+    } else {
+        let mut text = String::new();
+        for a in &accounts {
+            let token = a.token();
+            let expiry = relative_expiry(token.and_then(|t| t.expires_at), token.is_some(), now);
+            let mut line = format!("{}: {}", a.name, a.status(now).as_str());
+            if token.is_some() {
+                line.push_str(&format!(", {expiry}"));
+            }
+            if let Some(action) = a.action(now) {
+                line.push_str(&format!(" — {action}"));
+            } else if let Some(error) = a.last_error() {
+                line.push_str(&format!(" (last refresh failed: {error})"));
+            }
+            text.push_str(&line);
+            text.push('\n');
+        }
+        print(&text)?;
+    }
+    Ok(if all_usable {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `add NAME URL [...]`: validate everything first; write nothing unless all of it is valid.
+pub fn add(location: &DbLocation, args: AddArgs) -> CommandResult {
+    check_name(&args.name)?;
+    let url = validate_server_url(&args.url).map_err(|e| CliError::Usage(e.to_string()))?;
+    for scope in &args.scopes {
+        validate_scope(scope).map_err(CliError::Usage)?;
+    }
+    if let Some(id) = &args.client_id
+        && (id.trim().is_empty() || id.chars().any(char::is_control))
+    {
+        return Err(CliError::Usage(
+            "--client-id must not be empty or contain control characters".to_owned(),
+        ));
+    }
+    if let Some(var) = &args.client_secret_env
+        && (var.is_empty() || var.contains('='))
+    {
+        return Err(CliError::Usage(format!(
+            "--client-secret-env {var:?} is not an environment variable name"
+        )));
+    }
+    let record = ServerRecord {
+        url: url.clone(),
+        client_id: args.client_id,
+        client_secret_env: args.client_secret_env,
+        scopes: args.scopes,
+        callback_port: args.callback_port,
+        added_at: unix_now(),
+    };
+    let store = open_for_writing(location)?;
+    store.add_server(&args.name, &record)?;
+    print(&format!(
+        "added {} ({url}); log in with: mcp-accounts login {}\n",
+        args.name, args.name
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `remove NAME`: delete the server and everything stored for it in one transaction.
+pub fn remove(location: &DbLocation, name: &str) -> CommandResult {
+    check_name(name)?;
+    let Some(store) = open_for_reading(location)? else {
+        return Err(CliError::Failed(format!(
+            "no server named {name:?}; see: mcp-accounts list"
+        )));
+    };
+    if store.get_server(name)?.is_none() {
+        return Err(CliError::Failed(format!(
+            "no server named {name:?}; see: mcp-accounts list"
+        )));
+    }
+    let had_token = store.kv().get(&crate::store::token_key(name))?.is_some();
+    drop(store);
+    let store = open_for_writing(location)?;
+    if !store.remove_server(name)? {
+        return Err(CliError::Failed(format!(
+            "no server named {name:?}; see: mcp-accounts list"
+        )));
+    }
+    let note = if had_token {
+        " (its token was deleted here, not revoked at the server)"
+    } else {
+        ""
+    };
+    print(&format!("removed {name}{note}\n"))?;
+    Ok(ExitCode::SUCCESS)
+}

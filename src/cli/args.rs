@@ -1,0 +1,118 @@
+//! The command line, as clap derives it. DESIGN.md ("Command line") is the reference.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// See and fix the OAuth accounts of your remote MCP servers.
+///
+/// Without a command, opens the terminal UI (or prints the list when the output is not a terminal).
+#[derive(Debug, Parser)]
+#[command(name = "mcp-accounts", version, args_conflicts_with_subcommands = true)]
+#[command(
+    after_help = "Exit codes: 0 success, 1 the operation failed or an account needs action, 2 usage error.\n\
+Environment: MCP_ACCOUNTS_DB (database file), BROWSER (program that opens the login URL),\n\
+MCP_ACCOUNTS_HTTP_TIMEOUT (seconds per request), MCP_ACCOUNTS_TRACE_HTTP=1 (print each request)."
+)]
+pub struct Cli {
+    /// The database file [default: $XDG_DATA_HOME/mcp-accounts/accounts.db]
+    #[arg(long, global = true, value_name = "PATH", env = "MCP_ACCOUNTS_DB")]
+    pub db: Option<PathBuf>,
+
+    /// Print the accounts and exit (the same as `list`)
+    #[arg(long)]
+    pub list: bool,
+
+    /// With --list: print JSON
+    #[arg(long, requires = "list")]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the configured servers with their token status and expiry (never the network)
+    List {
+        /// Print a JSON array (it never contains a token or secret)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add an MCP server
+    Add(AddArgs),
+    /// Remove a server and everything stored for it (run logout first to revoke its token)
+    Remove {
+        /// The server's name
+        name: String,
+    },
+    /// Run OAuth discovery now, store and print the metadata
+    Discover {
+        /// The server's name
+        name: String,
+        /// Print the whole discovery result as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Log in through the browser (authorization code + PKCE)
+    Login {
+        /// The server's name
+        name: String,
+        /// Do not start a browser; only print the URL
+        #[arg(long)]
+        no_browser: bool,
+        /// How long to wait for the browser, in seconds
+        #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        timeout: u64,
+    },
+    /// Refresh tokens now
+    Refresh {
+        /// The server's name
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        name: Option<String>,
+        /// Refresh every logged-in account, concurrently
+        #[arg(long)]
+        all: bool,
+    },
+    /// Revoke the token at the server (RFC 7009), then delete it here; the client registration stays
+    Logout {
+        /// The server's name
+        name: String,
+        /// Only delete the token here; do not contact the server
+        #[arg(long)]
+        local: bool,
+    },
+    /// Print a valid access token, refreshing it first when it expires within 60 s
+    Token {
+        /// The server's name
+        name: String,
+    },
+    /// Exit 0 when every account shown is usable, 1 when any needs action (never the network)
+    Status {
+        /// Only this server
+        name: Option<String>,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// A name for the server: 1-64 of A-Z a-z 0-9 . _ -
+    pub name: String,
+    /// The MCP endpoint URL (https://, or http:// to this machine)
+    pub url: String,
+    /// A client id registered with the authorization server (skips dynamic registration)
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// The environment variable holding that client's secret (read at login, never stored)
+    #[arg(long, value_name = "VAR", requires = "client_id")]
+    pub client_secret_env: Option<String>,
+    /// A scope to request (repeat for several); default: what the server asks for
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+    /// The loopback port for the login callback; default: any free port
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub callback_port: Option<u16>,
+}

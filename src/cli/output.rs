@@ -1,0 +1,72 @@
+//! Writing results: aligned tables and JSON to stdout. A closed pipe (`mcp-accounts list | head -1`) is not
+//! an error (ripgrep does the same).
+
+use std::io::Write;
+
+use super::CliError;
+
+/// Write `text` to stdout at once. A broken pipe counts as success: the reader has what it wanted.
+pub fn print(text: &str) -> Result<(), CliError> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(CliError::Failed(format!("cannot write the output: {e}"))),
+    }
+}
+
+/// Serialize `value` as pretty JSON and print it with a final newline.
+pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError> {
+    let mut text = serde_json::to_string_pretty(value)
+        .map_err(|e| CliError::Failed(format!("cannot encode JSON: {e}")))?;
+    text.push('\n');
+    print(&text)
+}
+
+/// A table with a header row; each column as wide as its widest cell, two spaces between columns, no
+/// trailing spaces.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+    for row in std::iter::once(&header).chain(rows) {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            line.push_str(cell);
+            if i + 1 < row.len() {
+                line.extend(std::iter::repeat_n(' ', widths[i] - cell.chars().count()));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_align() {
+        let t = table(
+            &["NAME", "URL"],
+            &[
+                vec!["a".into(), "https://x".into()],
+                vec!["long-name".into(), "u".into()],
+            ],
+        );
+        assert_eq!(t, "NAME       URL\na          https://x\nlong-name  u\n");
+    }
+}

@@ -1,0 +1,290 @@
+//! The one-shot loopback callback server (RFC 8252 §7.3, OAuth 2.1 §8.5.4).
+//!
+//! It listens on 127.0.0.1 only, hands exactly one authorization response (a request to `/callback` with a
+//! `code` or an `error`) to the flow, and answers the browser with the flow's verdict on a small page from
+//! `assets/`. Requests without `code`/`error` (a favicon, a prefetch) get a 404 and do not count; requests
+//! after the first result are told the sign-in is over. Dropping or shutting down the server frees the port.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use super::Error;
+use crate::secret::Secret;
+
+/// The path of the redirect URI.
+pub const CALLBACK_PATH: &str = "/callback";
+/// How long the browser's request waits for the flow's verdict before a neutral page is shown.
+const VERDICT_WAIT: Duration = Duration::from_secs(60);
+/// How long shutdown waits for an in-flight browser request before cutting it off.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+const PAGE: &str = include_str!("../../assets/callback.html");
+
+/// The authorization response the browser delivered (RFC 6749 §4.1.2, RFC 9207 `iss`).
+#[derive(Debug)]
+pub struct CallbackResult {
+    pub code: Option<Secret>,
+    pub state: Option<Secret>,
+    pub iss: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+    verdict: Option<oneshot::Sender<Verdict>>,
+}
+
+impl CallbackResult {
+    /// Tell the waiting browser how the login ended. Without a verdict the browser gets a neutral page.
+    pub fn answer(&mut self, verdict: Verdict) {
+        if let Some(tx) = self.verdict.take() {
+            let _ = tx.send(verdict);
+        }
+    }
+}
+
+/// What the browser page says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Success(String),
+    Failure(String),
+}
+
+/// A running callback server. Shut it down with [`CallbackServer::shutdown`]; dropping it also stops it.
+#[derive(Debug)]
+pub struct CallbackServer {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl CallbackServer {
+    /// The bound address (always 127.0.0.1).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stop listening and wait until the port is free again.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(mut task) = self.task.take()
+            && tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
+                .await
+                .is_err()
+        {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for CallbackServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+struct Shared {
+    result: Mutex<Option<oneshot::Sender<CallbackResult>>>,
+}
+
+/// Bind 127.0.0.1 on `port` (0: any free port) and start serving.
+///
+/// Returns the server, the redirect URI built from the bound address (`http://127.0.0.1:PORT/callback`),
+/// and a receiver of exactly one [`CallbackResult`]. A busy port is [`Error::PortBusy`].
+pub async fn start_callback_server(
+    port: u16,
+) -> Result<(CallbackServer, String, oneshot::Receiver<CallbackResult>), Error> {
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))
+        .await
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AddrInUse => Error::PortBusy(port),
+            _ => Error::Callback(format!("cannot listen on 127.0.0.1:{port}: {e}")),
+        })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::Callback(format!("cannot read the callback address: {e}")))?;
+    let (result_tx, result_rx) = oneshot::channel();
+    let shared = Arc::new(Shared {
+        result: Mutex::new(Some(result_tx)),
+    });
+    let app = Router::new()
+        .route(CALLBACK_PATH, get(handle))
+        .fallback(|| async {
+            page(
+                StatusCode::NOT_FOUND,
+                "Not found",
+                "There is nothing here.",
+                false,
+            )
+        })
+        .with_state(shared);
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+            let _ = stop_rx.await;
+        });
+        let _ = serve.await;
+    });
+    let redirect_uri = format!("http://{addr}{CALLBACK_PATH}");
+    Ok((
+        CallbackServer {
+            addr,
+            stop: Some(stop_tx),
+            task: Some(task),
+        },
+        redirect_uri,
+        result_rx,
+    ))
+}
+
+async fn handle(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Response {
+    let mut result = parse_query(query.as_deref().unwrap_or(""));
+    if result.code.is_none() && result.error.is_none() {
+        return page(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "This is not an authorization response.",
+            false,
+        );
+    }
+    let sender = shared
+        .result
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take();
+    let Some(sender) = sender else {
+        return page(
+            StatusCode::CONFLICT,
+            "Already handled",
+            "This sign-in has already received its answer; this request was ignored.",
+            false,
+        );
+    };
+    let (verdict_tx, verdict_rx) = oneshot::channel();
+    result.verdict = Some(verdict_tx);
+    if sender.send(result).is_err() {
+        return page(
+            StatusCode::GONE,
+            "Login no longer waiting",
+            "mcp-accounts stopped waiting for this sign-in. Start the login again.",
+            false,
+        );
+    }
+    match tokio::time::timeout(VERDICT_WAIT, verdict_rx).await {
+        Ok(Ok(Verdict::Success(message))) => page(StatusCode::OK, "Signed in", &message, true),
+        Ok(Ok(Verdict::Failure(message))) => {
+            page(StatusCode::BAD_REQUEST, "Sign-in failed", &message, false)
+        }
+        _ => page(
+            StatusCode::OK,
+            "Response received",
+            "mcp-accounts received the authorization response; see the terminal for the result.",
+            true,
+        ),
+    }
+}
+
+/// Read the authorization response parameters; unknown ones are ignored (OAuth 2.1 §4.1.2), and for a
+/// repeated parameter the first value counts.
+pub fn parse_query(query: &str) -> CallbackResult {
+    let mut result = CallbackResult {
+        code: None,
+        state: None,
+        iss: None,
+        error: None,
+        error_description: None,
+        verdict: None,
+    };
+    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        let value = value.into_owned();
+        match name.as_ref() {
+            "code" if result.code.is_none() => result.code = Some(Secret::new(value)),
+            "state" if result.state.is_none() => result.state = Some(Secret::new(value)),
+            "iss" if result.iss.is_none() => result.iss = Some(value),
+            "error" if result.error.is_none() => result.error = Some(value),
+            "error_description" if result.error_description.is_none() => {
+                result.error_description = Some(value)
+            }
+            _ => {}
+        }
+    }
+    result
+}
+
+fn page(status: StatusCode, title: &str, message: &str, ok: bool) -> Response {
+    let html = PAGE
+        .replace("{{class}}", if ok { "ok" } else { "fail" })
+        .replace("{{title}}", &escape_html(title))
+        .replace("{{message}}", &escape_html(message));
+    let mut response = (status, html).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+    );
+    response
+}
+
+/// Escape text for an HTML element body or attribute.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_parsing_keeps_the_first_value_and_decodes() {
+        let r = parse_query("code=a%2Bb&state=s1&state=s2&iss=https%3A%2F%2Fa.example&extra=1");
+        assert_eq!(r.code.unwrap().expose(), "a+b");
+        assert_eq!(r.state.unwrap().expose(), "s1");
+        assert_eq!(r.iss.as_deref(), Some("https://a.example"));
+        let e = parse_query("error=access_denied&error_description=User+said+no");
+        assert_eq!(e.error.as_deref(), Some("access_denied"));
+        assert_eq!(e.error_description.as_deref(), Some("User said no"));
+        assert!(parse_query("").code.is_none());
+    }
+
+    #[test]
+    fn html_is_escaped() {
+        assert_eq!(
+            escape_html(r#"<script>alert("x")</script> & 'y'"#),
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;"
+        );
+    }
+}

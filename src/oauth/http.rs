@@ -1,0 +1,416 @@
+//! The one HTTP client of the engine. Every request goes through [`HttpClient::send`], which enforces what
+//! DESIGN.md asks of the transport: HTTPS except to loopback hosts, connect and total timeouts, no
+//! automatic redirects (oauth2-rs: "following redirects opens the client up to SSRF vulnerabilities"),
+//! response bodies capped, a User-Agent with our version. It also implements oauth2's `AsyncHttpClient`, so
+//! the token, refresh and revocation requests that oauth2 builds obey the same rules.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use reqwest::header::{HeaderMap, HeaderValue, LOCATION};
+use url::Url;
+
+use super::Error;
+use crate::urls::{check_transport, redact_for_display};
+
+/// The default cap on a response body: metadata documents and token responses are a few KiB.
+pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
+/// How many redirects a discovery GET follows (each hop re-checked); token, registration and revocation
+/// requests follow none.
+pub const MAX_DISCOVERY_REDIRECTS: usize = 3;
+
+/// Limits of the HTTP client.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    pub connect_timeout: Duration,
+    /// From the start of the request to the end of the body: a server that trickles is cut off here.
+    pub timeout: Duration,
+    pub max_body: usize,
+    /// Print one line per request (method, URL without query, status, time) to stderr. Never bodies.
+    pub trace: bool,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            max_body: DEFAULT_MAX_BODY,
+            trace: false,
+        }
+    }
+}
+
+impl HttpConfig {
+    /// The defaults, adjusted by `MCP_ACCOUNTS_HTTP_TIMEOUT` (seconds, total per request) and
+    /// `MCP_ACCOUNTS_TRACE_HTTP` (any non-empty value).
+    pub fn from_env() -> Self {
+        let mut config = HttpConfig::default();
+        if let Some(secs) = std::env::var("MCP_ACCOUNTS_HTTP_TIMEOUT")
+            .ok()
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s > 0.0)
+        {
+            config.timeout = Duration::from_secs_f64(secs);
+            config.connect_timeout = config.connect_timeout.min(config.timeout);
+        }
+        config.trace = std::env::var_os("MCP_ACCOUNTS_TRACE_HTTP").is_some_and(|v| !v.is_empty());
+        config
+    }
+}
+
+/// A response whose body has been read (within the cap).
+#[derive(Debug)]
+pub struct Response {
+    pub url: Url,
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// Decode the body as JSON; `what` names the document in the error.
+    pub fn json<T: serde::de::DeserializeOwned>(&self, what: &'static str) -> Result<T, Error> {
+        serde_json::from_slice(&self.body).map_err(|e| Error::BadDocument {
+            url: redact_for_display(&self.url),
+            what,
+            detail: describe_json_error(&e),
+        })
+    }
+
+    /// A short, safe description of an error body: its OAuth `error`/`error_description` when it has them.
+    pub fn error_summary(&self) -> Option<String> {
+        #[derive(serde::Deserialize)]
+        struct OAuthError {
+            error: String,
+            error_description: Option<String>,
+        }
+        let e: OAuthError = serde_json::from_slice(&self.body).ok()?;
+        Some(match e.error_description {
+            Some(d) => format!("{}: {}", super::sanitize(&e.error), super::sanitize(&d)),
+            None => super::sanitize(&e.error),
+        })
+    }
+
+    /// Turn a non-2xx response into an error.
+    pub fn status_error(&self) -> Error {
+        Error::Status {
+            url: redact_for_display(&self.url),
+            status: self.status,
+            detail: self.error_summary(),
+        }
+    }
+}
+
+/// Describe a JSON error without quoting the document: serde's messages can contain the values they
+/// choke on, and a value in a token response may be a token.
+pub fn describe_json_error(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let kind = if text.starts_with("missing field") {
+        // "missing field `x` at line 1 column 2": the field name is ours, not the server's.
+        text.split(" at line")
+            .next()
+            .unwrap_or("missing field")
+            .to_owned()
+    } else {
+        match e.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                "malformed JSON".to_owned()
+            }
+            serde_json::error::Category::Data => "a field has the wrong type or value".to_owned(),
+            serde_json::error::Category::Io => "read error".to_owned(),
+        }
+    };
+    format!("{kind}, line {} column {}", e.line(), e.column())
+}
+
+/// The HTTP client. Cheap to clone; clones share the connection pool and the request counter.
+#[derive(Clone)]
+pub struct HttpClient {
+    inner: reqwest::Client,
+    config: Arc<HttpConfig>,
+    requests: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpClient {
+    /// Build the client. TLS certificates are verified against the Mozilla roots bundled with rustls.
+    pub fn new(config: HttpConfig) -> Result<Self, Error> {
+        let inner = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.timeout)
+            .user_agent(concat!("mcp-accounts/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Unsupported(format!("cannot set up HTTPS: {e}")))?;
+        Ok(HttpClient {
+            inner,
+            config: Arc::new(config),
+            requests: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    /// The limits in use.
+    pub fn config(&self) -> &HttpConfig {
+        &self.config
+    }
+
+    /// How many requests this client (and its clones) has sent.
+    pub fn requests_sent(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Send one request and read the body within the cap. Redirects are returned as they are.
+    pub async fn send(
+        &self,
+        method: Method,
+        url: &Url,
+        headers: HeaderMap,
+        body: Option<Vec<u8>>,
+    ) -> Result<Response, Error> {
+        check_transport(url)?;
+        let shown = redact_for_display(url);
+        let started = Instant::now();
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let mut request = self
+            .inner
+            .request(method.clone(), url.clone())
+            .headers(headers);
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        let result = self.read(request, &shown).await;
+        if self.config.trace {
+            let outcome = match &result {
+                Ok((status, _, _)) => status.to_string(),
+                Err(e) => format!("error: {e}"),
+            };
+            eprintln!(
+                "http: {method} {shown} -> {outcome} ({} ms)",
+                started.elapsed().as_millis()
+            );
+        }
+        let (status, headers, body) = result?;
+        Ok(Response {
+            url: url.clone(),
+            status,
+            headers,
+            body,
+        })
+    }
+
+    async fn read(
+        &self,
+        request: reqwest::RequestBuilder,
+        shown: &str,
+    ) -> Result<(u16, HeaderMap, Vec<u8>), Error> {
+        let mut response = request
+            .send()
+            .await
+            .map_err(|e| self.transport_error(shown, &e))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let limit = self.config.max_body;
+        if response.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(Error::BodyTooLarge {
+                url: shown.to_owned(),
+                limit,
+            });
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.transport_error(shown, &e))?
+        {
+            if body.len() + chunk.len() > limit {
+                return Err(Error::BodyTooLarge {
+                    url: shown.to_owned(),
+                    limit,
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((status, headers, body))
+    }
+
+    fn transport_error(&self, shown: &str, e: &reqwest::Error) -> Error {
+        if e.is_timeout() {
+            return Error::Timeout {
+                url: shown.to_owned(),
+                secs: self.config.timeout.as_secs().max(1),
+            };
+        }
+        // The innermost cause is the useful part ("Connection refused (os error 111)", a TLS failure…);
+        // reqwest's own text repeats the URL.
+        let mut cause: &dyn std::error::Error = e;
+        while let Some(next) = cause.source() {
+            cause = next;
+        }
+        Error::Unreachable {
+            url: shown.to_owned(),
+            detail: super::sanitize(&cause.to_string()),
+        }
+    }
+
+    /// GET a JSON document for discovery, following at most [`MAX_DISCOVERY_REDIRECTS`] redirects, each hop
+    /// held to the same HTTPS-or-loopback rule.
+    pub async fn get(&self, url: &Url) -> Result<Response, Error> {
+        let mut current = url.clone();
+        for _ in 0..=MAX_DISCOVERY_REDIRECTS {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                reqwest::header::ACCEPT,
+                HeaderValue::from_static("application/json"),
+            );
+            headers.insert(
+                "mcp-protocol-version",
+                HeaderValue::from_static(super::discovery::MCP_PROTOCOL_VERSION),
+            );
+            let response = self.send(Method::GET, &current, headers, None).await?;
+            match redirect_target(&response)? {
+                Some(next) => current = next,
+                None => return Ok(response),
+            }
+        }
+        Err(Error::Discovery(format!(
+            "{}: more than {MAX_DISCOVERY_REDIRECTS} redirects",
+            redact_for_display(url)
+        )))
+    }
+
+    /// POST a JSON body; redirects are refused (`what` names the request in the error).
+    pub async fn post_json(
+        &self,
+        url: &Url,
+        body: &serde_json::Value,
+        what: &'static str,
+    ) -> Result<Response, Error> {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            reqwest::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        headers.insert(
+            reqwest::header::ACCEPT,
+            HeaderValue::from_static("application/json"),
+        );
+        let bytes = serde_json::to_vec(body).map_err(|e| Error::Unsupported(e.to_string()))?;
+        let response = self.send(Method::POST, url, headers, Some(bytes)).await?;
+        refuse_redirect(&response, what)?;
+        Ok(response)
+    }
+}
+
+impl HttpClient {
+    /// POST an `application/x-www-form-urlencoded` body; redirects are refused.
+    pub async fn post_form(
+        &self,
+        url: &Url,
+        fields: &[(&str, &str)],
+        what: &'static str,
+    ) -> Result<Response, Error> {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            reqwest::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        headers.insert(
+            reqwest::header::ACCEPT,
+            HeaderValue::from_static("application/json"),
+        );
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let response = self
+            .send(Method::POST, url, headers, Some(body.into_bytes()))
+            .await?;
+        refuse_redirect(&response, what)?;
+        Ok(response)
+    }
+}
+
+/// The next hop of a 3xx response, checked; `None` when the response is not a redirect.
+fn redirect_target(response: &Response) -> Result<Option<Url>, Error> {
+    if !matches!(response.status, 301 | 302 | 303 | 307 | 308) {
+        return Ok(None);
+    }
+    let location = response
+        .headers
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| response.status_error())?;
+    let next = response.url.join(location).map_err(|e| {
+        Error::Discovery(format!(
+            "{} redirected to an invalid URL ({e})",
+            redact_for_display(&response.url)
+        ))
+    })?;
+    check_transport(&next)?;
+    Ok(Some(next))
+}
+
+/// Token, registration and revocation requests never follow a redirect: the body carries a code or secret.
+pub(crate) fn refuse_redirect(response: &Response, what: &'static str) -> Result<(), Error> {
+    if (300..400).contains(&response.status) {
+        let location = response
+            .headers
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(super::sanitize)
+            .unwrap_or_else(|| "(no Location)".to_owned());
+        return Err(Error::Redirected {
+            url: redact_for_display(&response.url),
+            location,
+            what,
+        });
+    }
+    Ok(())
+}
+
+impl<'c> oauth2::AsyncHttpClient<'c> for HttpClient {
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<oauth2::HttpResponse, Error>> + Send + 'c>>;
+
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            let url = Url::parse(&parts.uri.to_string())
+                .map_err(|e| Error::Unsupported(format!("invalid endpoint URL: {e}")))?;
+            let response = self
+                .send(parts.method, &url, parts.headers, Some(body))
+                .await?;
+            refuse_redirect(&response, "token requests")?;
+            // oauth2 reads any non-200 body as an OAuth error document; a 500 page or a proxy's HTML is
+            // better reported as what it is.
+            if !response.is_success()
+                && serde_json::from_slice::<serde_json::Value>(&response.body).is_err()
+            {
+                return Err(response.status_error());
+            }
+            let mut builder = http::Response::builder().status(response.status);
+            if let Some(headers) = builder.headers_mut() {
+                *headers = response.headers;
+            }
+            builder
+                .body(response.body)
+                .map_err(|e| Error::Unsupported(format!("invalid HTTP response: {e}")))
+        })
+    }
+}

@@ -1,0 +1,208 @@
+//! URL rules shared by the store (what a server URL may be) and the OAuth engine (which URLs it may fetch
+//! or hand to a browser): HTTPS everywhere, plain HTTP only to this machine.
+
+use std::net::IpAddr;
+
+use url::{Host, Url};
+
+/// Why a URL was refused. The text is shown to the user as is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct UrlError(pub String);
+
+/// Whether `host` is this machine: `localhost`, 127.0.0.0/8 or `::1`.
+pub fn is_loopback_host(host: &Host<&str>) -> bool {
+    match host {
+        Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
+        Host::Ipv4(ip) => ip.is_loopback(),
+        Host::Ipv6(ip) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+    }
+}
+
+/// Whether `url` points at this machine.
+pub fn is_loopback_url(url: &Url) -> bool {
+    url.host().is_some_and(|h| is_loopback_host(&h))
+}
+
+/// The transport rule for every URL the engine contacts (RFC 9728/8414 endpoints, OAuth 2.1 §1.5):
+/// `https://`, or `http://` only when the host is loopback.
+pub fn check_transport(url: &Url) -> Result<(), UrlError> {
+    match url.scheme() {
+        "https" if url.host().is_some() => Ok(()),
+        "http" if is_loopback_url(url) => Ok(()),
+        "http" => Err(UrlError(format!(
+            "{url}: plain http:// is only allowed to this machine (localhost, 127.0.0.1, ::1); use https://"
+        ))),
+        other => Err(UrlError(format!(
+            "{}: the {other}: scheme is not allowed; only https:// (or http:// to this machine)",
+            redact_for_display(url)
+        ))),
+    }
+}
+
+/// Parse a server-supplied URL and apply [`check_transport`]; `what` names the field for the message.
+pub fn parse_endpoint(what: &str, raw: &str) -> Result<Url, UrlError> {
+    let url = Url::parse(raw).map_err(|e| {
+        UrlError(format!(
+            "{what} {:?} is not a valid URL ({e})",
+            shorten(raw)
+        ))
+    })?;
+    check_transport(&url).map_err(|e| UrlError(format!("{what}: {e}")))?;
+    Ok(url)
+}
+
+/// Parse and canonicalize a URL the user typed for an MCP server (RFC 8707 §2 and the MCP "canonical server
+/// URI"): absolute, `https://` (or loopback `http://`), lower-case scheme and host, no fragment, no user
+/// name or password, no trailing slash.
+pub fn canonical_server_url(raw: &str) -> Result<String, UrlError> {
+    let raw = raw.trim();
+    let url = Url::parse(raw).map_err(|e| match e {
+        url::ParseError::RelativeUrlWithoutBase => UrlError(format!(
+            "{raw:?} is not an absolute URL; write it as https://host/path"
+        )),
+        other => UrlError(format!("{raw:?} is not a valid URL ({other})")),
+    })?;
+    if url.cannot_be_a_base() || url.host().is_none() {
+        return Err(UrlError(format!(
+            "{raw:?} has no host; write it as https://host/path"
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(UrlError(format!(
+            "{}: a user name or password in the URL is not allowed",
+            redact_for_display(&url)
+        )));
+    }
+    check_transport(&url)?;
+    Ok(canonical_string(&url))
+}
+
+/// The canonical text of an already parsed URL: the `url` crate lower-cases scheme and host and drops
+/// default ports; this drops the fragment and any trailing slash of the path.
+pub fn canonical_string(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+    let path = url.path().trim_end_matches('/');
+    let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
+    format!("{}://{host}{port}{path}{query}", url.scheme())
+}
+
+/// The origin of a URL, for same-origin comparisons; the loopback names count as one host (a server that
+/// listens on 127.0.0.1 and calls itself `localhost` is the same server).
+pub fn origin_key(url: &Url) -> (String, String, Option<u16>) {
+    let host = if is_loopback_url(url) {
+        "loopback".to_owned()
+    } else {
+        url.host_str().unwrap_or_default().to_owned()
+    };
+    (url.scheme().to_owned(), host, url.port_or_known_default())
+}
+
+/// `127.0.0.1`-style host check for IP addresses (used when validating the callback listener).
+pub fn is_loopback_ip(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback(),
+        IpAddr::V6(v6) => v6.is_loopback(),
+    }
+}
+
+/// A URL as it may be shown: without its query (which can hold codes or tokens) and at most 200 characters.
+pub fn redact_for_display(url: &Url) -> String {
+    let mut shown = url.clone();
+    shown.set_query(None);
+    shown.set_fragment(None);
+    shorten(shown.as_str())
+}
+
+/// Cut a string from a server to 200 characters for a message.
+pub fn shorten(s: &str) -> String {
+    const MAX: usize = 200;
+    if s.chars().count() <= MAX {
+        s.to_owned()
+    } else {
+        let cut: String = s.chars().take(MAX).collect();
+        format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_form_lowercases_and_strips() {
+        let cases = [
+            (
+                "HTTPS://MCP.Example.COM/Path/MCP/",
+                "https://mcp.example.com/Path/MCP",
+            ),
+            ("https://mcp.example.com/", "https://mcp.example.com"),
+            ("https://mcp.example.com", "https://mcp.example.com"),
+            (
+                "https://mcp.example.com:443/mcp#frag",
+                "https://mcp.example.com/mcp",
+            ),
+            (
+                "https://mcp.example.com:8443/mcp?tenant=a",
+                "https://mcp.example.com:8443/mcp?tenant=a",
+            ),
+            ("http://127.0.0.1:3000/mcp", "http://127.0.0.1:3000/mcp"),
+            ("http://LOCALHOST:3000/mcp/", "http://localhost:3000/mcp"),
+            ("http://[::1]:3000/mcp", "http://[::1]:3000/mcp"),
+            ("  https://a.example/mcp  ", "https://a.example/mcp"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(canonical_server_url(input).unwrap(), want, "input {input}");
+        }
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_server_url() {
+        for bad in [
+            "mcp.example.com/mcp",
+            "/mcp",
+            "garbage",
+            "http://mcp.example.com/mcp",
+            "http://10.0.0.1/mcp",
+            "ftp://mcp.example.com",
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+            "https://user:pw@mcp.example.com/mcp",
+            "https://",
+        ] {
+            assert!(canonical_server_url(bad).is_err(), "accepted {bad}");
+        }
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        for ok in [
+            "http://localhost/",
+            "http://127.0.0.1/",
+            "http://127.8.9.10/",
+            "http://[::1]/",
+        ] {
+            assert!(is_loopback_url(&Url::parse(ok).unwrap()), "{ok}");
+        }
+        for not in [
+            "http://localhost.example.com/",
+            "http://128.0.0.1/",
+            "http://[::2]/",
+            "http://10.0.0.1/",
+        ] {
+            assert!(!is_loopback_url(&Url::parse(not).unwrap()), "{not}");
+        }
+    }
+
+    #[test]
+    fn loopback_names_share_an_origin() {
+        let a = Url::parse("http://localhost:3000/mcp").unwrap();
+        let b = Url::parse("http://127.0.0.1:3000/").unwrap();
+        let c = Url::parse("http://127.0.0.1:3001/").unwrap();
+        assert_eq!(origin_key(&a), origin_key(&b));
+        assert_ne!(origin_key(&a), origin_key(&c));
+    }
+}
