@@ -55,10 +55,7 @@ pub struct Account {
 impl Account {
     /// The token status at `now` (Unix seconds).
     pub fn status(&self, now: i64) -> Status {
-        if self.server.is_err()
-            || matches!(self.token, Some(Err(_)))
-            || matches!(self.client, Some(Err(_)))
-        {
+        if self.server.is_err() || matches!(self.token, Some(Err(_))) || matches!(self.client, Some(Err(_))) {
             return Status::Error;
         }
         match &self.token {
@@ -119,11 +116,7 @@ impl Account {
         let expires_at = token.and_then(|t| t.expires_at);
         Summary {
             name: self.name.clone(),
-            url: self
-                .server
-                .as_ref()
-                .map(|s| s.url.clone())
-                .unwrap_or_default(),
+            url: self.server.as_ref().map(|s| s.url.clone()).unwrap_or_default(),
             status: self.status(now),
             expires_at: expires_at.map(rfc3339),
             expires_in_secs: expires_at.map(|at| at - now),
@@ -202,9 +195,8 @@ pub fn load_account(kv: &dyn KvStore, name: &str) -> Result<Option<Account>, Sto
     let Some(server) = kv.get(&crate::store::server_key(name))? else {
         return Ok(None);
     };
-    let load = |key: String| -> Result<Option<(String, String)>, StoreError> {
-        Ok(kv.get(&key)?.map(|json| (key, json)))
-    };
+    let load =
+        |key: String| -> Result<Option<(String, String)>, StoreError> { Ok(kv.get(&key)?.map(|json| (key, json))) };
     Ok(Some(Account {
         name: name.to_owned(),
         server: decode(&crate::store::server_key(name), &server),
@@ -233,10 +225,7 @@ fn decode<T: serde::de::DeserializeOwned>(key: &str, json: &str) -> Loaded<T> {
 pub fn rfc3339(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
         .unwrap_or_else(|| unix.to_string())
 }
 
@@ -279,10 +268,7 @@ mod tests {
         );
         assert_eq!(relative_expiry(Some(now + 3600), true, now), "in 1h");
         assert_eq!(relative_expiry(Some(now + 45), true, now), "in 45s");
-        assert_eq!(
-            relative_expiry(Some(now - 2 * 86_400), true, now),
-            "expired 2d ago"
-        );
+        assert_eq!(relative_expiry(Some(now - 2 * 86_400), true, now), "expired 2d ago");
         assert_eq!(
             relative_expiry(Some(now - 2 * 86_400 - 3 * 3600), true, now),
             "expired 2d 3h ago"

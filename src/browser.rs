@@ -19,16 +19,12 @@ pub fn open_browser(url: &Url) -> Result<(), String> {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
-                .map_err(|e| {
-                    format!("cannot start $BROWSER ({}): {e}", program.to_string_lossy())
-                })?;
+                .map_err(|e| format!("cannot start $BROWSER ({}): {e}", program.to_string_lossy()))?;
             // Reap it when it ends, so a long-running TUI collects no zombies.
             std::thread::spawn(move || child.wait());
             Ok(())
         }
-        None => {
-            open::that_detached(url.as_str()).map_err(|e| format!("cannot start a browser: {e}"))
-        }
+        None => open::that_detached(url.as_str()).map_err(|e| format!("cannot start a browser: {e}")),
     }
 }
 

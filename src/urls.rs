@@ -15,9 +15,7 @@ pub fn is_loopback_host(host: &Host<&str>) -> bool {
     match host {
         Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
         Host::Ipv4(ip) => ip.is_loopback(),
-        Host::Ipv6(ip) => {
-            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
+        Host::Ipv6(ip) => ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
     }
 }
 
@@ -44,12 +42,7 @@ pub fn check_transport(url: &Url) -> Result<(), UrlError> {
 
 /// Parse a server-supplied URL and apply [`check_transport`]; `what` names the field for the message.
 pub fn parse_endpoint(what: &str, raw: &str) -> Result<Url, UrlError> {
-    let url = Url::parse(raw).map_err(|e| {
-        UrlError(format!(
-            "{what} {:?} is not a valid URL ({e})",
-            shorten(raw)
-        ))
-    })?;
+    let url = Url::parse(raw).map_err(|e| UrlError(format!("{what} {:?} is not a valid URL ({e})", shorten(raw))))?;
     check_transport(&url).map_err(|e| UrlError(format!("{what}: {e}")))?;
     Ok(url)
 }
@@ -60,15 +53,13 @@ pub fn parse_endpoint(what: &str, raw: &str) -> Result<Url, UrlError> {
 pub fn canonical_server_url(raw: &str) -> Result<String, UrlError> {
     let raw = raw.trim();
     let url = Url::parse(raw).map_err(|e| match e {
-        url::ParseError::RelativeUrlWithoutBase => UrlError(format!(
-            "{raw:?} is not an absolute URL; write it as https://host/path"
-        )),
+        url::ParseError::RelativeUrlWithoutBase => {
+            UrlError(format!("{raw:?} is not an absolute URL; write it as https://host/path"))
+        }
         other => UrlError(format!("{raw:?} is not a valid URL ({other})")),
     })?;
     if url.cannot_be_a_base() || url.host().is_none() {
-        return Err(UrlError(format!(
-            "{raw:?} has no host; write it as https://host/path"
-        )));
+        return Err(UrlError(format!("{raw:?} has no host; write it as https://host/path")));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(UrlError(format!(
@@ -135,16 +126,10 @@ mod tests {
     #[test]
     fn canonical_form_lowercases_and_strips() {
         let cases = [
-            (
-                "HTTPS://MCP.Example.COM/Path/MCP/",
-                "https://mcp.example.com/Path/MCP",
-            ),
+            ("HTTPS://MCP.Example.COM/Path/MCP/", "https://mcp.example.com/Path/MCP"),
             ("https://mcp.example.com/", "https://mcp.example.com"),
             ("https://mcp.example.com", "https://mcp.example.com"),
-            (
-                "https://mcp.example.com:443/mcp#frag",
-                "https://mcp.example.com/mcp",
-            ),
+            ("https://mcp.example.com:443/mcp#frag", "https://mcp.example.com/mcp"),
             (
                 "https://mcp.example.com:8443/mcp?tenant=a",
                 "https://mcp.example.com:8443/mcp?tenant=a",

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 ///
 /// Without a command, opens the terminal UI (or prints the list when the output is not a terminal).
 #[derive(Debug, Parser)]
-#[command(name = "mcp-accounts", version, args_conflicts_with_subcommands = true)]
+#[command(name = "mcp-accounts", version)]
 #[command(
     after_help = "Exit codes: 0 success, 1 the operation failed or an account needs action, 2 usage error.\n\
 Environment: MCP_ACCOUNTS_DB (database file), BROWSER (program that opens the login URL),\n\

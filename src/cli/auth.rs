@@ -32,16 +32,20 @@ fn http() -> Result<HttpClient, CliError> {
     Ok(HttpClient::new(HttpConfig::from_env())?)
 }
 
-/// Open the store for a command on NAME, failing clearly when there is no such server.
+/// Open the store for a command on NAME, failing clearly when there is no such server. Nothing is created
+/// for a name that does not exist.
 fn store_with(location: &DbLocation, name: &str) -> Result<Store, CliError> {
     check_name(name)?;
-    let store = open_for_writing(location)?;
-    if store.get_server(name)?.is_none() {
+    let known = match open_for_reading(location)? {
+        Some(store) => store.get_server(name)?.is_some(),
+        None => false,
+    };
+    if !known {
         return Err(CliError::Failed(format!(
             "no server named {name:?}; see: mcp-accounts list"
         )));
     }
-    Ok(store)
+    open_for_writing(location)
 }
 
 /// `discover NAME [--json]`.
@@ -69,23 +73,13 @@ pub fn describe_discovery(d: &Discovery) -> String {
         "found through",
         match d.mode {
             DiscoveryMode::ProtectedResource => "protected resource metadata (RFC 9728)",
-            DiscoveryMode::LegacyMetadata => {
-                "legacy: metadata at the server's origin (MCP 2025-03-26)"
-            }
-            DiscoveryMode::LegacyDefaults => {
-                "legacy: default endpoints /authorize /token /register (MCP 2025-03-26)"
-            }
+            DiscoveryMode::LegacyMetadata => "legacy: metadata at the server's origin (MCP 2025-03-26)",
+            DiscoveryMode::LegacyDefaults => "legacy: default endpoints /authorize /token /register (MCP 2025-03-26)",
         },
     );
     if let Some(prm) = &d.protected_resource {
-        line(
-            "resource metadata",
-            d.protected_resource_url.as_deref().unwrap_or("-"),
-        );
-        line(
-            "authorization servers",
-            &prm.authorization_servers.join(" "),
-        );
+        line("resource metadata", d.protected_resource_url.as_deref().unwrap_or("-"));
+        line("authorization servers", &prm.authorization_servers.join(" "));
         if let Some(scopes) = &prm.scopes_supported {
             line("scopes supported", &scopes.join(" "));
         }
@@ -144,10 +138,7 @@ pub fn login(location: &DbLocation, name: &str, no_browser: bool, timeout: u64) 
         ..LoginOptions::default()
     };
     let outcome = runtime()?.block_on(flow::login(&store, &http, name, &opts))?;
-    print(&format!(
-        "logged in to {name}: {}\n",
-        describe_token(&outcome.token)
-    ))?;
+    print(&format!("logged in to {name}: {}\n", describe_token(&outcome.token)))?;
     Ok(ExitCode::SUCCESS)
 }
 

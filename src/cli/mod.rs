@@ -78,12 +78,15 @@ pub fn main() -> ExitCode {
 
 /// Dispatch a parsed command line.
 pub fn run(cli: Cli) -> CommandResult {
+    if cli.list && cli.command.is_some() {
+        return Err(CliError::Usage(
+            "--list is a command of its own; use either --list or a subcommand (see: mcp-accounts --help)".to_owned(),
+        ));
+    }
     let location = database_location(cli.db).map_err(CliError::Failed)?;
     match cli.command {
         None if cli.list => accounts::list(&location, cli.json),
-        None if std::io::stdout().is_terminal() => {
-            crate::tui::run(&location).map(|()| ExitCode::SUCCESS)
-        }
+        None if std::io::stdout().is_terminal() => crate::tui::run(&location).map(|()| ExitCode::SUCCESS),
         None => accounts::list(&location, false),
         Some(Command::List { json }) => accounts::list(&location, json),
         Some(Command::Status { name, json }) => accounts::status(&location, name.as_deref(), json),

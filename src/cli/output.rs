@@ -8,10 +8,7 @@ use super::CliError;
 /// Write `text` to stdout at once. A broken pipe counts as success: the reader has what it wanted.
 pub fn print(text: &str) -> Result<(), CliError> {
     let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(CliError::Failed(format!("cannot write the output: {e}"))),
@@ -20,8 +17,8 @@ pub fn print(text: &str) -> Result<(), CliError> {
 
 /// Serialize `value` as pretty JSON and print it with a final newline.
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError> {
-    let mut text = serde_json::to_string_pretty(value)
-        .map_err(|e| CliError::Failed(format!("cannot encode JSON: {e}")))?;
+    let mut text =
+        serde_json::to_string_pretty(value).map_err(|e| CliError::Failed(format!("cannot encode JSON: {e}")))?;
     text.push('\n');
     print(&text)
 }

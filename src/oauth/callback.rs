@@ -76,9 +76,7 @@ impl CallbackServer {
             let _ = stop.send(());
         }
         if let Some(mut task) = self.task.take()
-            && tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
-                .await
-                .is_err()
+            && tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await.is_err()
         {
             task.abort();
             let _ = task.await;
@@ -123,14 +121,7 @@ pub async fn start_callback_server(
     });
     let app = Router::new()
         .route(CALLBACK_PATH, get(handle))
-        .fallback(|| async {
-            page(
-                StatusCode::NOT_FOUND,
-                "Not found",
-                "There is nothing here.",
-                false,
-            )
-        })
+        .fallback(|| async { page(StatusCode::NOT_FOUND, "Not found", "There is nothing here.", false) })
         .with_state(shared);
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -161,11 +152,7 @@ async fn handle(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) ->
             false,
         );
     }
-    let sender = shared
-        .result
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .take();
+    let sender = shared.result.lock().unwrap_or_else(|p| p.into_inner()).take();
     let Some(sender) = sender else {
         return page(
             StatusCode::CONFLICT,
@@ -186,9 +173,7 @@ async fn handle(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) ->
     }
     match tokio::time::timeout(VERDICT_WAIT, verdict_rx).await {
         Ok(Ok(Verdict::Success(message))) => page(StatusCode::OK, "Signed in", &message, true),
-        Ok(Ok(Verdict::Failure(message))) => {
-            page(StatusCode::BAD_REQUEST, "Sign-in failed", &message, false)
-        }
+        Ok(Ok(Verdict::Failure(message))) => page(StatusCode::BAD_REQUEST, "Sign-in failed", &message, false),
         _ => page(
             StatusCode::OK,
             "Response received",
@@ -216,9 +201,7 @@ pub fn parse_query(query: &str) -> CallbackResult {
             "state" if result.state.is_none() => result.state = Some(Secret::new(value)),
             "iss" if result.iss.is_none() => result.iss = Some(value),
             "error" if result.error.is_none() => result.error = Some(value),
-            "error_description" if result.error_description.is_none() => {
-                result.error_description = Some(value)
-            }
+            "error_description" if result.error_description.is_none() => result.error_description = Some(value),
             _ => {}
         }
     }
@@ -237,10 +220,7 @@ fn page(status: StatusCode, title: &str, message: &str, ok: bool) -> Response {
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),

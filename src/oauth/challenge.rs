@@ -198,10 +198,7 @@ impl Parser<'_> {
     /// not tchars), so take everything up to a comma or white space.
     fn bare_value(&mut self) -> String {
         let start = self.i;
-        while self
-            .peek()
-            .is_some_and(|b| !matches!(b, b',' | b' ' | b'\t'))
-        {
+        while self.peek().is_some_and(|b| !matches!(b, b',' | b' ' | b'\t')) {
             self.i += 1;
         }
         String::from_utf8_lossy(&self.s[start..self.i]).into_owned()
@@ -236,10 +233,7 @@ mod tests {
     use super::*;
 
     fn params(c: &Challenge) -> Vec<(&str, &str)> {
-        c.params
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect()
+        c.params.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect()
     }
 
     #[test]
@@ -252,10 +246,7 @@ mod tests {
             c[0].param("resource_metadata"),
             Some("http://localhost:3000/.well-known/oauth-protected-resource/mcp")
         );
-        assert_eq!(
-            c[0].param("ERROR_DESCRIPTION"),
-            Some("Missing Authorization header")
-        );
+        assert_eq!(c[0].param("ERROR_DESCRIPTION"), Some("Missing Authorization header"));
     }
 
     #[test]
@@ -270,10 +261,7 @@ mod tests {
             [
                 ("realm", "x"),
                 ("scope", "a b"),
-                (
-                    "resource_metadata",
-                    "https://h/.well-known/oauth-protected-resource"
-                )
+                ("resource_metadata", "https://h/.well-known/oauth-protected-resource")
             ]
         );
     }
@@ -288,9 +276,7 @@ mod tests {
 
     #[test]
     fn token68_and_comma_inside_quotes() {
-        let c = parse_www_authenticate(
-            r#"Negotiate abc+/def==, Bearer error_description="a, b=c", scope="x""#,
-        );
+        let c = parse_www_authenticate(r#"Negotiate abc+/def==, Bearer error_description="a, b=c", scope="x""#);
         assert_eq!(c.len(), 2);
         assert_eq!(c[0].token68.as_deref(), Some("abc+/def=="));
         assert_eq!(c[1].param("error_description"), Some("a, b=c"));
@@ -299,11 +285,7 @@ mod tests {
 
     #[test]
     fn bearer_found_across_several_headers() {
-        let b = BearerChallenge::from_headers([
-            "Basic realm=\"a\"",
-            "Bearer scope=\"mcp:tools files:read\"",
-        ])
-        .unwrap();
+        let b = BearerChallenge::from_headers(["Basic realm=\"a\"", "Bearer scope=\"mcp:tools files:read\""]).unwrap();
         assert_eq!(b.scopes(), ["mcp:tools", "files:read"]);
     }
 

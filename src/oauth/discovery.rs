@@ -20,8 +20,7 @@ use super::challenge::BearerChallenge;
 use super::http::{HttpClient, Response};
 use super::{Error, sanitize, unix_now};
 use crate::urls::{
-    canonical_server_url, canonical_string, check_transport, origin_key, parse_endpoint,
-    redact_for_display,
+    canonical_server_url, canonical_string, check_transport, origin_key, parse_endpoint, redact_for_display,
 };
 
 /// The protocol revision we announce on discovery requests (the 2025-03-26 SHOULD; harmless elsewhere).
@@ -312,14 +311,9 @@ pub async fn probe(http: &HttpClient, server: &Url) -> Result<Probe, Error> {
     });
     let mut headers = HeaderMap::new();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.insert(
-        ACCEPT,
-        HeaderValue::from_static("application/json, text/event-stream"),
-    );
+    headers.insert(ACCEPT, HeaderValue::from_static("application/json, text/event-stream"));
     let bytes = serde_json::to_vec(&body).unwrap_or_default();
-    let response = http
-        .send(Method::POST, server, headers, Some(bytes))
-        .await?;
+    let response = http.send(Method::POST, server, headers, Some(bytes)).await?;
     let challenge = if matches!(response.status, 401 | 403) {
         BearerChallenge::from_headers(
             response
@@ -339,10 +333,7 @@ pub async fn probe(http: &HttpClient, server: &Url) -> Result<Probe, Error> {
 
 /// Run discovery for the MCP server at `server_url` and return the authorization server metadata (the
 /// entry point of the Go package this project started from). [`discover`] returns everything.
-pub async fn discover_auth_server(
-    http: &HttpClient,
-    server_url: &str,
-) -> Result<ServerMetadata, Error> {
+pub async fn discover_auth_server(http: &HttpClient, server_url: &str) -> Result<ServerMetadata, Error> {
     Ok(discover(http, server_url).await?.authorization_server)
 }
 
@@ -359,17 +350,13 @@ pub async fn discover(http: &HttpClient, server_url: &str) -> Result<Discovery, 
         used: probe.challenge.is_some(),
     });
 
-    let header_url = probe
-        .challenge
-        .as_ref()
-        .and_then(|c| c.resource_metadata.as_deref());
+    let header_url = probe.challenge.as_ref().and_then(|c| c.resource_metadata.as_deref());
     let prm = find_protected_resource(http, &server, header_url, &mut attempts).await?;
 
     let (mode, resource, as_url, metadata, prm_url, prm) = match prm {
         Some((prm_url, prm)) => {
             let issuer = pick_authorization_server(&prm)?;
-            let (as_url, metadata) =
-                find_authorization_server(http, &issuer, &mut attempts).await?;
+            let (as_url, metadata) = find_authorization_server(http, &issuer, &mut attempts).await?;
             let resource = prm.resource.clone();
             (
                 DiscoveryMode::ProtectedResource,
@@ -387,8 +374,7 @@ pub async fn discover(http: &HttpClient, server_url: &str) -> Result<Discovery, 
             )));
         }
         None => {
-            let (mode, as_url, metadata) =
-                legacy_authorization_server(http, &server, &mut attempts).await?;
+            let (mode, as_url, metadata) = legacy_authorization_server(http, &server, &mut attempts).await?;
             (mode, canonical.clone(), as_url, metadata, None, None)
         }
     };
@@ -465,19 +451,10 @@ async fn find_protected_resource(
     let mut failure = None;
     for url in protected_resource_metadata_urls(server, header_url) {
         if let Err(e) = check_transport(&url) {
-            failure = Some(Error::Discovery(format!(
-                "resource_metadata URL refused: {e}"
-            )));
+            failure = Some(Error::Discovery(format!("resource_metadata URL refused: {e}")));
             continue;
         }
-        match fetch_json::<ProtectedResourceMetadata>(
-            http,
-            &url,
-            "protected resource metadata",
-            attempts,
-        )
-        .await
-        {
+        match fetch_json::<ProtectedResourceMetadata>(http, &url, "protected resource metadata", attempts).await {
             Ok((response, prm)) => {
                 if !resource_matches(&prm.resource, server) {
                     failure = Some(Error::Discovery(format!(
@@ -503,11 +480,10 @@ async fn find_protected_resource(
 }
 
 fn pick_authorization_server(prm: &ProtectedResourceMetadata) -> Result<Url, Error> {
-    let first = prm.authorization_servers.first().ok_or_else(|| {
-        Error::Discovery(
-            "the protected resource metadata lists no authorization_servers".to_owned(),
-        )
-    })?;
+    let first = prm
+        .authorization_servers
+        .first()
+        .ok_or_else(|| Error::Discovery("the protected resource metadata lists no authorization_servers".to_owned()))?;
     let issuer = parse_endpoint("authorization server", first)?;
     if issuer.query().is_some() || issuer.fragment().is_some() {
         return Err(Error::Discovery(format!(
@@ -528,9 +504,7 @@ async fn find_authorization_server(
     let mut failure = None;
     let candidates = authorization_server_metadata_urls(issuer);
     for url in &candidates {
-        match fetch_json::<ServerMetadata>(http, url, "authorization server metadata", attempts)
-            .await
-        {
+        match fetch_json::<ServerMetadata>(http, url, "authorization server metadata", attempts).await {
             Ok((response, metadata)) => match accept_metadata(&response, metadata, expected) {
                 Ok(metadata) => {
                     mark_used(attempts);
@@ -546,20 +520,12 @@ async fn find_authorization_server(
         Error::Discovery(format!(
             "authorization server {expected} publishes no metadata (tried {} URLs: {})",
             candidates.len(),
-            candidates
-                .iter()
-                .map(|u| u.path())
-                .collect::<Vec<_>>()
-                .join(", ")
+            candidates.iter().map(|u| u.path()).collect::<Vec<_>>().join(", ")
         ))
     }))
 }
 
-fn accept_metadata(
-    response: &Response,
-    metadata: ServerMetadata,
-    expected: &str,
-) -> Result<ServerMetadata, Error> {
+fn accept_metadata(response: &Response, metadata: ServerMetadata, expected: &str) -> Result<ServerMetadata, Error> {
     if !same_issuer(&metadata.issuer, expected) {
         return Err(Error::IssuerMismatch {
             url: redact_for_display(&response.url),
@@ -579,8 +545,7 @@ async fn legacy_authorization_server(
     let issuer = legacy_issuer(server);
     let mut url = origin_of(server);
     url.set_path(OAUTH_AS_SUFFIX);
-    match fetch_json::<ServerMetadata>(http, &url, "authorization server metadata", attempts).await
-    {
+    match fetch_json::<ServerMetadata>(http, &url, "authorization server metadata", attempts).await {
         Ok((response, metadata)) => {
             let metadata = accept_metadata(&response, metadata, &issuer)?;
             mark_used(attempts);
@@ -638,10 +603,7 @@ mod tests {
         );
         // The header naming a well-known URL is not fetched twice.
         let header = "https://mcp.example.com/.well-known/oauth-protected-resource/mcp";
-        assert_eq!(
-            protected_resource_metadata_urls(&server, Some(header)).len(),
-            2
-        );
+        assert_eq!(protected_resource_metadata_urls(&server, Some(header)).len(), 2);
     }
 
     #[test]
@@ -679,9 +641,7 @@ mod tests {
         );
         for root in ["https://auth.example.com", "https://auth.example.com/"] {
             assert_eq!(
-                urls(authorization_server_metadata_urls(
-                    &Url::parse(root).unwrap()
-                )),
+                urls(authorization_server_metadata_urls(&Url::parse(root).unwrap())),
                 [
                     "https://auth.example.com/.well-known/oauth-authorization-server",
                     "https://auth.example.com/.well-known/openid-configuration",
@@ -700,10 +660,7 @@ mod tests {
         let server = Url::parse("https://api.example.com/v1/mcp").unwrap();
         let m = legacy_default_metadata(&server);
         assert_eq!(m.issuer, "https://api.example.com");
-        assert_eq!(
-            m.authorization_endpoint,
-            "https://api.example.com/authorize"
-        );
+        assert_eq!(m.authorization_endpoint, "https://api.example.com/authorize");
         assert_eq!(m.token_endpoint, "https://api.example.com/token");
         assert_eq!(
             m.registration_endpoint.as_deref(),
@@ -729,10 +686,7 @@ mod tests {
 
     #[test]
     fn issuer_equality() {
-        assert!(same_issuer(
-            "http://localhost:3001/",
-            "http://localhost:3001/"
-        ));
+        assert!(same_issuer("http://localhost:3001/", "http://localhost:3001/"));
         assert!(same_issuer("https://a.example", "https://a.example/"));
         assert!(!same_issuer("https://a.example/t", "https://a.example/t/"));
         assert!(!same_issuer("https://a.example", "https://b.example"));

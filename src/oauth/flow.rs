@@ -5,13 +5,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use oauth2::basic::{
-    BasicClient, BasicErrorResponse, BasicErrorResponseType, BasicTokenResponse, BasicTokenType,
-};
+use oauth2::basic::{BasicClient, BasicErrorResponse, BasicErrorResponseType, BasicTokenResponse, BasicTokenType};
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
-    EndpointSet, PkceCodeChallenge, RedirectUrl, RefreshToken, RequestTokenError, Scope,
-    TokenResponse, TokenUrl,
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
+    PkceCodeChallenge, RedirectUrl, RefreshToken, RequestTokenError, Scope, TokenResponse, TokenUrl,
 };
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -22,9 +19,7 @@ use super::http::{HttpClient, describe_json_error};
 use super::registration::{DEFAULT_CLIENT_NAME, register_client};
 use super::{Error, sanitize, unix_now, unix_now_ms};
 use crate::secret::Secret;
-use crate::store::{
-    ClientRegistration, ClientSource, RefreshRecord, ServerRecord, StoredToken, TokenStore,
-};
+use crate::store::{ClientRegistration, ClientSource, RefreshRecord, ServerRecord, StoredToken, TokenStore};
 use crate::urls::{check_transport, parse_endpoint, redact_for_display};
 
 /// How long `login` waits for the browser unless told otherwise.
@@ -113,11 +108,7 @@ pub enum LogoutOutcome {
 }
 
 /// Run discovery for a configured server and store the result.
-pub async fn discover_account(
-    store: &dyn TokenStore,
-    http: &HttpClient,
-    name: &str,
-) -> Result<Discovery, Error> {
+pub async fn discover_account(store: &dyn TokenStore, http: &HttpClient, name: &str) -> Result<Discovery, Error> {
     let server = server(store, name)?;
     let discovery = discover(http, &server.url).await?;
     store.set_metadata(name, &discovery)?;
@@ -162,8 +153,7 @@ async fn login_inner(
     let mut registered = false;
     let mut reregistered = false;
     loop {
-        let prepared =
-            prepare_client(store, http, name, &server, &discovery, opts, reregistered).await?;
+        let prepared = prepare_client(store, http, name, &server, &discovery, opts, reregistered).await?;
         registered |= prepared.registered;
         let source = prepared.client.source;
         match authorize(store, http, name, &discovery, prepared, &scopes, opts).await {
@@ -254,8 +244,7 @@ async fn prepare_client(
 ) -> Result<Prepared, Error> {
     let issuer = discovery.issuer();
     if server.client_id.is_some() {
-        let (callback, redirect_uri, results) =
-            start_callback_server(server.callback_port.unwrap_or(0)).await?;
+        let (callback, redirect_uri, results) = start_callback_server(server.callback_port.unwrap_or(0)).await?;
         let client = configured_client(server, issuer, &redirect_uri)?;
         return Ok(Prepared {
             client,
@@ -269,8 +258,7 @@ async fn prepare_client(
     } else {
         // An unreadable record is as good as none: a new registration replaces it.
         store.get_client(name).ok().flatten().filter(|c| {
-            c.source == ClientSource::Dynamic
-                && c.issuer.as_deref().is_some_and(|i| same_issuer(i, issuer))
+            c.source == ClientSource::Dynamic && c.issuer.as_deref().is_some_and(|i| same_issuer(i, issuer))
         })
     };
     let wanted = server
@@ -289,11 +277,7 @@ async fn prepare_client(
             registered: false,
         });
     }
-    let Some(endpoint) = discovery
-        .authorization_server
-        .registration_endpoint
-        .as_deref()
-    else {
+    let Some(endpoint) = discovery.authorization_server.registration_endpoint.as_deref() else {
         return Err(Error::Unsupported(format!(
             "authorization server {} offers no dynamic client registration; register a client there, then: mcp-accounts remove {name} && mcp-accounts add {name} {} --client-id ID",
             sanitize(issuer),
@@ -316,11 +300,7 @@ async fn prepare_client(
 
 /// The client of a server configured with `--client-id`; its secret comes from the environment and is
 /// never stored.
-fn configured_client(
-    server: &ServerRecord,
-    issuer: &str,
-    redirect_uri: &str,
-) -> Result<ClientRegistration, Error> {
+fn configured_client(server: &ServerRecord, issuer: &str, redirect_uri: &str) -> Result<ClientRegistration, Error> {
     let client_id = server.client_id.clone().unwrap_or_default();
     let client_secret = match &server.client_secret_env {
         None => None,
@@ -360,13 +340,9 @@ fn storable(client: &ClientRegistration) -> ClientRegistration {
     stored
 }
 
-type AuthClient =
-    BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+type AuthClient = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
-fn oauth_client(
-    metadata: &ServerMetadata,
-    client: &ClientRegistration,
-) -> Result<AuthClient, Error> {
+fn oauth_client(metadata: &ServerMetadata, client: &ClientRegistration) -> Result<AuthClient, Error> {
     let auth = parse_endpoint("authorization_endpoint", &metadata.authorization_endpoint)?;
     let token = parse_endpoint("token_endpoint", &metadata.token_endpoint)?;
     let redirect = RedirectUrl::new(client.redirect_uri.clone())
@@ -526,20 +502,11 @@ async fn finish(
         Ok(r) => r,
         Err(Rejection::InvalidClient(text)) => return Err(Failure::ClientRejected(text)),
         Err(Rejection::InvalidGrant(text)) => {
-            return Err(Error::Token(format!(
-                "the authorization server did not accept the code ({text})"
-            ))
-            .into());
+            return Err(Error::Token(format!("the authorization server did not accept the code ({text})")).into());
         }
         Err(Rejection::Other(e)) => return Err(e.into()),
     };
-    let token = token_from_response(
-        &response,
-        None,
-        scopes,
-        discovery.issuer(),
-        &discovery.resource,
-    )?;
+    let token = token_from_response(&response, None, scopes, discovery.issuer(), &discovery.resource)?;
     store.save_login(name, discovery, &storable(client), &token)?;
     Ok(token)
 }
@@ -560,10 +527,7 @@ enum Rejection {
 fn classify(e: RequestTokenError<Error, BasicErrorResponse>) -> Rejection {
     match e {
         RequestTokenError::ServerResponse(r) => {
-            let text = oauth_error_text(
-                r.error().as_ref(),
-                r.error_description().map(String::as_str),
-            );
+            let text = oauth_error_text(r.error().as_ref(), r.error_description().map(String::as_str));
             match r.error() {
                 BasicErrorResponseType::InvalidGrant => Rejection::InvalidGrant(text),
                 BasicErrorResponseType::InvalidClient => Rejection::InvalidClient(text),
@@ -576,10 +540,9 @@ fn classify(e: RequestTokenError<Error, BasicErrorResponse>) -> Rejection {
             describe_json_error(e.inner()),
             e.path()
         ))),
-        RequestTokenError::Other(text) => Rejection::Other(Error::Token(format!(
-            "unexpected token response: {}",
-            sanitize(&text)
-        ))),
+        RequestTokenError::Other(text) => {
+            Rejection::Other(Error::Token(format!("unexpected token response: {}", sanitize(&text))))
+        }
     }
 }
 
@@ -600,9 +563,7 @@ fn token_from_response(
     }
     let access = response.access_token().secret();
     if access.is_empty() {
-        return Err(Error::Token(
-            "the token response has an empty access_token".to_owned(),
-        ));
+        return Err(Error::Token("the token response has an empty access_token".to_owned()));
     }
     let now = unix_now();
     let expires_at = response
@@ -636,25 +597,15 @@ fn token_from_response(
 }
 
 /// Refresh the token of NAME now (whatever its expiry).
-pub async fn refresh(
-    store: &dyn TokenStore,
-    http: &HttpClient,
-    name: &str,
-) -> Result<StoredToken, Error> {
+pub async fn refresh(store: &dyn TokenStore, http: &HttpClient, name: &str) -> Result<StoredToken, Error> {
     refresh_unless_fresh(store, http, name, None).await
 }
 
 /// A usable access token for NAME: the stored one, or a refreshed one when fewer than 60 s remain.
-pub async fn valid_token(
-    store: &dyn TokenStore,
-    http: &HttpClient,
-    name: &str,
-) -> Result<Secret, Error> {
-    Ok(
-        refresh_unless_fresh(store, http, name, Some(REFRESH_MARGIN_SECS))
-            .await?
-            .access_token,
-    )
+pub async fn valid_token(store: &dyn TokenStore, http: &HttpClient, name: &str) -> Result<Secret, Error> {
+    Ok(refresh_unless_fresh(store, http, name, Some(REFRESH_MARGIN_SECS))
+        .await?
+        .access_token)
 }
 
 /// Whether `valid_token` would refresh this token at `now` (fewer than 60 s left).
@@ -685,11 +636,7 @@ pub async fn refresh_unless_fresh(
     if fresh(&start, margin, unix_now()) {
         return Ok(start);
     }
-    let owner = format!(
-        "{}-{}",
-        std::process::id(),
-        CsrfToken::new_random().secret()
-    );
+    let owner = format!("{}-{}", std::process::id(), CsrfToken::new_random().secret());
     // Longer than any refresh can take (one request, bounded by the client's total timeout).
     let ttl = http.config().timeout + http.config().connect_timeout + Duration::from_secs(5);
     let ttl_ms = ttl.as_millis() as i64;
@@ -740,9 +687,7 @@ async fn refresh_holding_lease(
     let current = store
         .get_token(name)?
         .ok_or_else(|| needs_login(format!("{name} was logged out meanwhile")))?;
-    if current.access_token != start.access_token
-        && (margin.is_none() || fresh(&current, margin, unix_now()))
-    {
+    if current.access_token != start.access_token && (margin.is_none() || fresh(&current, margin, unix_now())) {
         return Ok(current);
     }
     let Some(refresh_token) = current.refresh_token.clone() else {
@@ -777,9 +722,11 @@ async fn refresh_holding_lease(
                 .unwrap_or_else(|| "http://127.0.0.1/callback".to_owned());
             configured_client(server, &current.issuer, &redirect)?
         }
-        None => store.get_client(name).ok().flatten().ok_or_else(|| {
-            needs_login("there is no client registration to refresh with".to_owned())
-        })?,
+        None => store
+            .get_client(name)
+            .ok()
+            .flatten()
+            .ok_or_else(|| needs_login("there is no client registration to refresh with".to_owned()))?,
     };
     let oauth = oauth_client(&discovery.authorization_server, &client)?;
     let response = oauth
@@ -877,16 +824,10 @@ async fn revoke_at_server(
     };
     if !same_issuer(discovery.issuer(), &token.issuer) {
         return Ok(LogoutOutcome::LocalOnly {
-            reason:
-                "the token's authorization server is no longer the server's; it could not be asked"
-                    .to_owned(),
+            reason: "the token's authorization server is no longer the server's; it could not be asked".to_owned(),
         });
     }
-    let Some(endpoint) = discovery
-        .authorization_server
-        .revocation_endpoint
-        .as_deref()
-    else {
+    let Some(endpoint) = discovery.authorization_server.revocation_endpoint.as_deref() else {
         return Ok(LogoutOutcome::LocalOnly {
             reason: "the authorization server has no revocation endpoint".to_owned(),
         });
@@ -907,14 +848,7 @@ async fn revoke_at_server(
     if let Some(refresh) = &token.refresh_token {
         revoke_one(http, &endpoint, &client, refresh, "refresh_token").await?;
     }
-    revoke_one(
-        http,
-        &endpoint,
-        &client,
-        &token.access_token,
-        "access_token",
-    )
-    .await?;
+    revoke_one(http, &endpoint, &client, &token.access_token, "access_token").await?;
     Ok(LogoutOutcome::Revoked)
 }
 
@@ -996,8 +930,7 @@ mod tests {
 
     #[test]
     fn token_response_keeps_old_refresh_token_and_caps_expiry() {
-        let json =
-            r#"{"access_token":"new-at","token_type":"bearer","expires_in":18446744073709551615}"#;
+        let json = r#"{"access_token":"new-at","token_type":"bearer","expires_in":18446744073709551615}"#;
         let response: BasicTokenResponse = serde_json::from_str(json).unwrap();
         let previous = StoredToken {
             access_token: Secret::new("old-at"),

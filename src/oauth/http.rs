@@ -117,15 +117,10 @@ pub fn describe_json_error(e: &serde_json::Error) -> String {
     let text = e.to_string();
     let kind = if text.starts_with("missing field") {
         // "missing field `x` at line 1 column 2": the field name is ours, not the server's.
-        text.split(" at line")
-            .next()
-            .unwrap_or("missing field")
-            .to_owned()
+        text.split(" at line").next().unwrap_or("missing field").to_owned()
     } else {
         match e.classify() {
-            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
-                "malformed JSON".to_owned()
-            }
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => "malformed JSON".to_owned(),
             serde_json::error::Category::Data => "a field has the wrong type or value".to_owned(),
             serde_json::error::Category::Io => "read error".to_owned(),
         }
@@ -188,10 +183,7 @@ impl HttpClient {
         let shown = redact_for_display(url);
         let started = Instant::now();
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let mut request = self
-            .inner
-            .request(method.clone(), url.clone())
-            .headers(headers);
+        let mut request = self.inner.request(method.clone(), url.clone()).headers(headers);
         if let Some(body) = body {
             request = request.body(body);
         }
@@ -215,15 +207,8 @@ impl HttpClient {
         })
     }
 
-    async fn read(
-        &self,
-        request: reqwest::RequestBuilder,
-        shown: &str,
-    ) -> Result<(u16, HeaderMap, Vec<u8>), Error> {
-        let mut response = request
-            .send()
-            .await
-            .map_err(|e| self.transport_error(shown, &e))?;
+    async fn read(&self, request: reqwest::RequestBuilder, shown: &str) -> Result<(u16, HeaderMap, Vec<u8>), Error> {
+        let mut response = request.send().await.map_err(|e| self.transport_error(shown, &e))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let limit = self.config.max_body;
@@ -234,11 +219,7 @@ impl HttpClient {
             });
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| self.transport_error(shown, &e))?
-        {
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.transport_error(shown, &e))? {
             if body.len() + chunk.len() > limit {
                 return Err(Error::BodyTooLarge {
                     url: shown.to_owned(),
@@ -275,10 +256,7 @@ impl HttpClient {
         let mut current = url.clone();
         for _ in 0..=MAX_DISCOVERY_REDIRECTS {
             let mut headers = HeaderMap::new();
-            headers.insert(
-                reqwest::header::ACCEPT,
-                HeaderValue::from_static("application/json"),
-            );
+            headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"));
             headers.insert(
                 "mcp-protocol-version",
                 HeaderValue::from_static(super::discovery::MCP_PROTOCOL_VERSION),
@@ -296,21 +274,13 @@ impl HttpClient {
     }
 
     /// POST a JSON body; redirects are refused (`what` names the request in the error).
-    pub async fn post_json(
-        &self,
-        url: &Url,
-        body: &serde_json::Value,
-        what: &'static str,
-    ) -> Result<Response, Error> {
+    pub async fn post_json(&self, url: &Url, body: &serde_json::Value, what: &'static str) -> Result<Response, Error> {
         let mut headers = HeaderMap::new();
         headers.insert(
             reqwest::header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
-        headers.insert(
-            reqwest::header::ACCEPT,
-            HeaderValue::from_static("application/json"),
-        );
+        headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"));
         let bytes = serde_json::to_vec(body).map_err(|e| Error::Unsupported(e.to_string()))?;
         let response = self.send(Method::POST, url, headers, Some(bytes)).await?;
         refuse_redirect(&response, what)?;
@@ -320,27 +290,17 @@ impl HttpClient {
 
 impl HttpClient {
     /// POST an `application/x-www-form-urlencoded` body; redirects are refused.
-    pub async fn post_form(
-        &self,
-        url: &Url,
-        fields: &[(&str, &str)],
-        what: &'static str,
-    ) -> Result<Response, Error> {
+    pub async fn post_form(&self, url: &Url, fields: &[(&str, &str)], what: &'static str) -> Result<Response, Error> {
         let mut headers = HeaderMap::new();
         headers.insert(
             reqwest::header::CONTENT_TYPE,
             HeaderValue::from_static("application/x-www-form-urlencoded"),
         );
-        headers.insert(
-            reqwest::header::ACCEPT,
-            HeaderValue::from_static("application/json"),
-        );
+        headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"));
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(fields)
             .finish();
-        let response = self
-            .send(Method::POST, url, headers, Some(body.into_bytes()))
-            .await?;
+        let response = self.send(Method::POST, url, headers, Some(body.into_bytes())).await?;
         refuse_redirect(&response, what)?;
         Ok(response)
     }
@@ -393,15 +353,11 @@ impl<'c> oauth2::AsyncHttpClient<'c> for HttpClient {
             let (parts, body) = request.into_parts();
             let url = Url::parse(&parts.uri.to_string())
                 .map_err(|e| Error::Unsupported(format!("invalid endpoint URL: {e}")))?;
-            let response = self
-                .send(parts.method, &url, parts.headers, Some(body))
-                .await?;
+            let response = self.send(parts.method, &url, parts.headers, Some(body)).await?;
             refuse_redirect(&response, "token requests")?;
             // oauth2 reads any non-200 body as an OAuth error document; a 500 page or a proxy's HTML is
             // better reported as what it is.
-            if !response.is_success()
-                && serde_json::from_slice::<serde_json::Value>(&response.body).is_err()
-            {
+            if !response.is_success() && serde_json::from_slice::<serde_json::Value>(&response.body).is_err() {
                 return Err(response.status_error());
             }
             let mut builder = http::Response::builder().status(response.status);

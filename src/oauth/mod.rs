@@ -17,9 +17,7 @@ pub mod http;
 pub mod registration;
 
 pub use callback::{CallbackResult, CallbackServer, start_callback_server};
-pub use discovery::{
-    Discovery, ProtectedResourceMetadata, ServerMetadata, discover, discover_auth_server,
-};
+pub use discovery::{Discovery, ProtectedResourceMetadata, ServerMetadata, discover, discover_auth_server};
 pub use flow::{LoginOptions, LoginStep, login, logout, refresh, valid_token};
 pub use http::{HttpClient, HttpConfig};
 pub use registration::register_client;
@@ -88,9 +86,7 @@ pub enum Error {
     UnknownServer(String),
     #[error("the login was cancelled")]
     Cancelled,
-    #[error(
-        "no browser callback within {0} s; the login was abandoned (run login again, or raise --timeout)"
-    )]
+    #[error("no browser callback within {0} s; the login was abandoned (run login again, or raise --timeout)")]
     LoginTimedOut(u64),
     #[error(transparent)]
     Store(#[from] StoreError),

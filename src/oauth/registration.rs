@@ -52,9 +52,7 @@ pub async fn register_client(
         "token_endpoint_auth_method": "none",
         "application_type": "native",
     });
-    let response = http
-        .post_json(&endpoint, &request, "client registration")
-        .await?;
+    let response = http.post_json(&endpoint, &request, "client registration").await?;
     if !response.is_success() {
         let detail = response
             .error_summary()
@@ -65,12 +63,11 @@ pub async fn register_client(
         )));
     }
     let raw: serde_json::Value = response.json("registration response")?;
-    let parsed: RegistrationResponse =
-        serde_json::from_value(raw.clone()).map_err(|e| Error::BadDocument {
-            url: redact_for_display(&endpoint),
-            what: "registration response",
-            detail: super::http::describe_json_error(&e),
-        })?;
+    let parsed: RegistrationResponse = serde_json::from_value(raw.clone()).map_err(|e| Error::BadDocument {
+        url: redact_for_display(&endpoint),
+        what: "registration response",
+        detail: super::http::describe_json_error(&e),
+    })?;
     if parsed.client_id.trim().is_empty() {
         return Err(Error::Registration(format!(
             "{} returned an empty client_id",
@@ -87,10 +84,7 @@ pub async fn register_client(
     }
     Ok(ClientRegistration {
         client_id: parsed.client_id,
-        client_secret: parsed
-            .client_secret
-            .filter(|s| !s.is_empty())
-            .map(Secret::new),
+        client_secret: parsed.client_secret.filter(|s| !s.is_empty()).map(Secret::new),
         client_secret_expires_at: parsed.client_secret_expires_at,
         client_id_issued_at: parsed.client_id_issued_at,
         token_endpoint_auth_method: parsed.token_endpoint_auth_method,

@@ -56,12 +56,7 @@ pub trait KvStore: Send + Sync {
     /// Replace the value of `key` only when it currently is `expected` (`None`: absent). `new: None` deletes.
     /// Returns whether the swap happened. This is the primitive that `add` (no duplicates) and the
     /// cross-process refresh lease are built on.
-    fn compare_and_swap(
-        &self,
-        key: &str,
-        expected: Option<&str>,
-        new: Option<&str>,
-    ) -> Result<bool, StoreError>;
+    fn compare_and_swap(&self, key: &str, expected: Option<&str>, new: Option<&str>) -> Result<bool, StoreError>;
 }
 
 /// Typed access to a [`KvStore`] through serde.
@@ -70,14 +65,12 @@ pub trait KvStoreExt: KvStore {
     fn get_json<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
         match self.get(key)? {
             None => Ok(None),
-            Some(text) => {
-                serde_json::from_str(&text)
-                    .map(Some)
-                    .map_err(|source| StoreError::Record {
-                        key: key.to_owned(),
-                        source,
-                    })
-            }
+            Some(text) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|source| StoreError::Record {
+                    key: key.to_owned(),
+                    source,
+                }),
         }
     }
 
@@ -133,16 +126,10 @@ impl SqliteKv {
 
     /// Like [`SqliteKv::open`], and collects what the user should know but that is not an error (a
     /// database file whose permissions were looser than 0600 and have been tightened, say).
-    pub fn open_reporting(
-        path: &Path,
-        mode: OpenMode,
-        warnings: &mut Vec<String>,
-    ) -> Result<Self, StoreError> {
+    pub fn open_reporting(path: &Path, mode: OpenMode, warnings: &mut Vec<String>) -> Result<Self, StoreError> {
         let exists = path.exists();
         if !exists && mode == OpenMode::ReadOnly {
-            return Err(StoreError::Missing {
-                path: path.to_owned(),
-            });
+            return Err(StoreError::Missing { path: path.to_owned() });
         }
         if exists {
             check_header(path)?;
@@ -151,20 +138,35 @@ impl SqliteKv {
             prepare_file(path, exists, warnings)?;
         }
         let flags = match mode {
-            OpenMode::ReadWrite => {
-                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            }
-            OpenMode::ReadOnly => {
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            }
+            OpenMode::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenMode::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         };
-        let conn =
-            Connection::open_with_flags(path, flags).map_err(|e| StoreError::sqlite(path, e))?;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| StoreError::sqlite(path, e))?;
         let kv = SqliteKv {
             conn: Mutex::new(conn),
             path: path.to_owned(),
         };
-        kv.configure(mode)?;
+        match kv.configure(mode) {
+            Err(StoreError::ReadOnly { .. }) if mode == OpenMode::ReadOnly => Self::open_immutable(path),
+            Err(e) => Err(e),
+            Ok(()) => Ok(kv),
+        }
+    }
+
+    /// A WAL database in a directory we may not write to cannot get its shared-memory file; when nobody can
+    /// write the file anyway, SQLite may read it as immutable (no locks, no `-shm`).
+    fn open_immutable(path: &Path) -> Result<Self, StoreError> {
+        let absolute = std::path::absolute(path).map_err(|e| StoreError::io(path, "cannot resolve the path", e))?;
+        let mut uri =
+            url::Url::from_file_path(&absolute).map_err(|()| StoreError::ReadOnly { path: path.to_owned() })?;
+        uri.set_query(Some("immutable=1"));
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(uri.as_str(), flags).map_err(|e| StoreError::sqlite(path, e))?;
+        let kv = SqliteKv {
+            conn: Mutex::new(conn),
+            path: path.to_owned(),
+        };
+        kv.configure(OpenMode::ReadOnly)?;
         Ok(kv)
     }
 
@@ -200,10 +202,8 @@ impl SqliteKv {
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |row| row.get(0))
             .map_err(|e| self.err(e))?;
-        conn.query_row("SELECT count(*) FROM sqlite_master", [], |row| {
-            row.get::<_, i64>(0)
-        })
-        .map_err(|e| self.err(e))?;
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get::<_, i64>(0))
+            .map_err(|e| self.err(e))?;
         if version > SCHEMA_VERSION {
             return Err(StoreError::TooNew {
                 path: self.path.clone(),
@@ -252,9 +252,7 @@ impl SqliteKv {
     fn lock(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave the connection half-used: every statement is either
         // done or rolled back by SQLite. So a poisoned lock is still safe to use.
-        self.conn
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn err(&self, e: rusqlite::Error) -> StoreError {
@@ -309,12 +307,7 @@ impl KvStore for SqliteKv {
         tx.commit().map_err(|e| self.err(e))
     }
 
-    fn compare_and_swap(
-        &self,
-        key: &str,
-        expected: Option<&str>,
-        new: Option<&str>,
-    ) -> Result<bool, StoreError> {
+    fn compare_and_swap(&self, key: &str, expected: Option<&str>, new: Option<&str>) -> Result<bool, StoreError> {
         let mut conn = self.lock();
         // IMMEDIATE takes the write lock before the read, so no other process can change the value between
         // the comparison and the write.
@@ -322,9 +315,7 @@ impl KvStore for SqliteKv {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| self.err(e))?;
         let current: Option<String> = tx
-            .query_row("SELECT value FROM kv WHERE key = ?1", [key], |row| {
-                row.get(0)
-            })
+            .query_row("SELECT value FROM kv WHERE key = ?1", [key], |row| row.get(0))
             .optional()
             .map_err(|e| self.err(e))?;
         if current.as_deref() != expected {
@@ -385,9 +376,7 @@ fn check_header(path: &Path) -> Result<(), StoreError> {
     if read == 0 || (read == header.len() && &header == MAGIC) {
         Ok(())
     } else {
-        Err(StoreError::NotADatabase {
-            path: path.to_owned(),
-        })
+        Err(StoreError::NotADatabase { path: path.to_owned() })
     }
 }
 
@@ -401,9 +390,7 @@ fn prepare_file(path: &Path, exists: bool, warnings: &mut Vec<String>) -> Result
             .recursive(true)
             .mode(0o700)
             .create(dir)
-            .map_err(|source| {
-                StoreError::io(dir, "cannot create the database directory", source)
-            })?;
+            .map_err(|source| StoreError::io(dir, "cannot create the database directory", source))?;
     }
     if !exists {
         OpenOptions::new()
@@ -465,16 +452,12 @@ impl StoreError {
                 detail: e.to_string(),
             },
             Some(ErrorCode::ReadOnly) => StoreError::ReadOnly { path },
-            Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
-                StoreError::Busy { path }
-            }
+            Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => StoreError::Busy { path },
             Some(ErrorCode::DiskFull) => StoreError::DiskFull { path },
-            Some(ErrorCode::CannotOpen) | Some(ErrorCode::PermissionDenied) => {
-                StoreError::CannotOpen {
-                    path,
-                    detail: e.to_string(),
-                }
-            }
+            Some(ErrorCode::CannotOpen) | Some(ErrorCode::PermissionDenied) => StoreError::CannotOpen {
+                path,
+                detail: e.to_string(),
+            },
             _ => StoreError::Sqlite { path, source: e },
         }
     }
@@ -495,22 +478,10 @@ mod tests {
     #[test]
     fn prefix_scan_stays_inside_the_prefix() {
         let kv = SqliteKv::open_in_memory().unwrap();
-        for key in [
-            "server:a",
-            "server:b",
-            "servers",
-            "server",
-            "oauth_token:a",
-            "server;",
-        ] {
+        for key in ["server:a", "server:b", "servers", "server", "oauth_token:a", "server;"] {
             kv.set(key, "1").unwrap();
         }
-        let keys: Vec<String> = kv
-            .scan_prefix("server:")
-            .unwrap()
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect();
+        let keys: Vec<String> = kv.scan_prefix("server:").unwrap().into_iter().map(|(k, _)| k).collect();
         assert_eq!(keys, ["server:a", "server:b"]);
     }
 

@@ -17,9 +17,7 @@ use std::path::PathBuf;
 
 pub use kv::{KvStore, KvStoreExt, OpenMode, SqliteKv, Write};
 pub use servers::{ServerRecord, validate_name, validate_server_url};
-pub use tokens::{
-    ClientRegistration, ClientSource, KvTokenStore, RefreshRecord, StoredToken, TokenStore,
-};
+pub use tokens::{ClientRegistration, ClientSource, KvTokenStore, RefreshRecord, StoredToken, TokenStore};
 
 /// The account store the binary uses: typed records over the SQLite table.
 pub type Store = KvTokenStore<SqliteKv>;
@@ -67,11 +65,7 @@ pub enum StoreError {
     #[error("{}: the database is corrupt ({detail}); the file was left untouched", path.display())]
     Corrupt { path: PathBuf, detail: String },
     #[error("{}: written by a newer mcp-accounts (schema {found}, this version knows {known}); upgrade mcp-accounts", path.display())]
-    TooNew {
-        path: PathBuf,
-        found: i64,
-        known: i64,
-    },
+    TooNew { path: PathBuf, found: i64, known: i64 },
     #[error("{}: no database here yet", path.display())]
     Missing { path: PathBuf },
     #[error("{}: the database is read-only; check the permissions of the file and its directory", path.display())]
@@ -89,15 +83,7 @@ pub enum StoreError {
         source: std::io::Error,
     },
     #[error("{}: {source}", path.display())]
-    Sqlite {
-        path: PathBuf,
-        source: rusqlite::Error,
-    },
-    #[error(
-        "stored record {key} is unreadable ({source}); it may have been written by a newer version"
-    )]
-    Record {
-        key: String,
-        source: serde_json::Error,
-    },
+    Sqlite { path: PathBuf, source: rusqlite::Error },
+    #[error("stored record {key} is unreadable ({source}); it may have been written by a newer version")]
+    Record { key: String, source: serde_json::Error },
 }

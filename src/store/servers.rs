@@ -93,15 +93,7 @@ mod tests {
         for ok in ["a", "github", "my-server_2.prod", &"x".repeat(64)] {
             assert!(validate_name(ok).is_ok(), "{ok}");
         }
-        for bad in [
-            "",
-            "has space",
-            "slash/name",
-            "ünï",
-            "-flag",
-            "a:b",
-            &"x".repeat(65),
-        ] {
+        for bad in ["", "has space", "slash/name", "ünï", "-flag", "a:b", &"x".repeat(65)] {
             assert!(validate_name(bad).is_err(), "{bad}");
         }
     }

@@ -97,9 +97,7 @@ impl std::fmt::Debug for ClientRegistration {
 impl ClientRegistration {
     /// The loopback port of the registered redirect URI.
     pub fn redirect_port(&self) -> Option<u16> {
-        url::Url::parse(&self.redirect_uri)
-            .ok()
-            .and_then(|u| u.port())
+        url::Url::parse(&self.redirect_uri).ok().and_then(|u| u.port())
     }
 }
 
@@ -136,21 +134,10 @@ pub trait TokenStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Replace the token only if it is still `expected` (compare-and-swap on the whole record), so a
     /// refresh never overwrites a newer token another process stored meanwhile. Returns whether it did.
-    fn replace_token(
-        &self,
-        name: &str,
-        expected: &StoredToken,
-        new: &StoredToken,
-    ) -> Result<bool, StoreError>;
+    fn replace_token(&self, name: &str, expected: &StoredToken, new: &StoredToken) -> Result<bool, StoreError>;
     /// Claim the refresh of `name` for `owner` until `now_ms + ttl_ms`. Succeeds when nobody holds a live
     /// lease (or `owner` already does).
-    fn try_acquire_lease(
-        &self,
-        name: &str,
-        owner: &str,
-        now_ms: i64,
-        ttl_ms: i64,
-    ) -> Result<bool, StoreError>;
+    fn try_acquire_lease(&self, name: &str, owner: &str, now_ms: i64, ttl_ms: i64) -> Result<bool, StoreError>;
     /// Give the lease back (only if `owner` still holds it).
     fn release_lease(&self, name: &str, owner: &str) -> Result<(), StoreError>;
 }
@@ -215,9 +202,7 @@ impl<K: KvStore> KvTokenStore<K> {
     fn lease(&self, name: &str) -> Result<(Option<String>, Option<Lease>), StoreError> {
         let raw = self.kv.get(&lease_key(name))?;
         // An unreadable lease is treated as no lease: it only ever guards a refresh, never data.
-        let lease = raw
-            .as_deref()
-            .and_then(|text| serde_json::from_str(text).ok());
+        let lease = raw.as_deref().and_then(|text| serde_json::from_str(text).ok());
         Ok((raw, lease))
     }
 }
@@ -284,25 +269,16 @@ impl<K: KvStore> TokenStore for KvTokenStore<K> {
         self.kv.apply(&writes)
     }
 
-    fn replace_token(
-        &self,
-        name: &str,
-        expected: &StoredToken,
-        new: &StoredToken,
-    ) -> Result<bool, StoreError> {
+    fn replace_token(&self, name: &str, expected: &StoredToken, new: &StoredToken) -> Result<bool, StoreError> {
         let key = token_key(name);
         // Compare decoded records, not text, so that a record written by another serializer still matches.
         loop {
             let raw = self.kv.get(&key)?;
             let current: Option<StoredToken> = match raw.as_deref() {
-                Some(text) => {
-                    Some(
-                        serde_json::from_str(text).map_err(|source| StoreError::Record {
-                            key: key.clone(),
-                            source,
-                        })?,
-                    )
-                }
+                Some(text) => Some(serde_json::from_str(text).map_err(|source| StoreError::Record {
+                    key: key.clone(),
+                    source,
+                })?),
                 None => None,
             };
             if current.as_ref() != Some(expected) {
@@ -317,13 +293,7 @@ impl<K: KvStore> TokenStore for KvTokenStore<K> {
         }
     }
 
-    fn try_acquire_lease(
-        &self,
-        name: &str,
-        owner: &str,
-        now_ms: i64,
-        ttl_ms: i64,
-    ) -> Result<bool, StoreError> {
+    fn try_acquire_lease(&self, name: &str, owner: &str, now_ms: i64, ttl_ms: i64) -> Result<bool, StoreError> {
         let key = lease_key(name);
         let (raw, lease) = self.lease(name)?;
         let free = match &lease {
@@ -344,8 +314,7 @@ impl<K: KvStore> TokenStore for KvTokenStore<K> {
     fn release_lease(&self, name: &str, owner: &str) -> Result<(), StoreError> {
         let (raw, lease) = self.lease(name)?;
         if lease.is_some_and(|l| l.owner == owner) {
-            self.kv
-                .compare_and_swap(&lease_key(name), raw.as_deref(), None)?;
+            self.kv.compare_and_swap(&lease_key(name), raw.as_deref(), None)?;
         }
         Ok(())
     }

@@ -1,0 +1,125 @@
+//! Run the real `mcp-accounts` binary against a temporary database.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// A temporary home for one test: a database path inside a private directory.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+    pub db: PathBuf,
+}
+
+impl Sandbox {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("data").join("accounts.db");
+        Sandbox { dir, db }
+    }
+
+    /// A command for the binary with `--db` set and no stray environment.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mcp-accounts"));
+        cmd.arg("--db").arg(&self.db).args(args);
+        cmd.env_remove("MCP_ACCOUNTS_DB")
+            .env_remove("BROWSER")
+            .env_remove("MCP_ACCOUNTS_TRACE_HTTP")
+            .env("HOME", self.dir.path())
+            .env("XDG_DATA_HOME", self.dir.path().join("xdg"))
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.cmd(args).output().unwrap())
+    }
+
+    /// Run and require exit code 0.
+    pub fn ok(&self, args: &[&str]) -> Run {
+        let run = self.run(args);
+        assert_eq!(run.code, 0, "mcp-accounts {args:?} failed:\n{run}");
+        run
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+/// What one run printed and how it ended.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+impl Run {
+    /// The output of a failure: exactly one line on stderr, starting with "error: ".
+    pub fn one_error_line(&self) -> &str {
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "expected one line on stderr:\n{self}");
+        assert!(lines[0].starts_with("error: "), "{self}");
+        lines[0]
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{self}"))
+    }
+}
+
+/// Whether the tests run as root, where file permissions do not stop anything.
+pub fn running_as_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Wrap a command so it runs as an unprivileged user (`nobody`) when the tests run as root, so that
+/// permission checks apply. `None` when that is not possible here.
+pub fn as_unprivileged(cmd: &Command) -> Option<Command> {
+    if !running_as_root() {
+        let mut copy = Command::new(cmd.get_program());
+        copy.args(cmd.get_args());
+        for (k, v) in cmd.get_envs() {
+            match v {
+                Some(v) => copy.env(k, v),
+                None => copy.env_remove(k),
+            };
+        }
+        return Some(copy);
+    }
+    let setpriv = Path::new("/usr/bin/setpriv");
+    if !setpriv.exists() {
+        return None;
+    }
+    let mut wrapped = Command::new(setpriv);
+    wrapped
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => wrapped.env(k, v),
+            None => wrapped.env_remove(k),
+        };
+    }
+    Some(wrapped)
+}
