@@ -49,7 +49,7 @@ pub struct Account {
     pub token: Option<Loaded<StoredToken>>,
     pub client: Option<Loaded<ClientRegistration>>,
     /// Loaded only when asked for (the TUI); `list` does not need it.
-    pub metadata: Option<Loaded<Discovery>>,
+    pub metadata: Option<Loaded<Box<Discovery>>>,
 }
 
 impl Account {
@@ -162,32 +162,38 @@ pub fn token_status(token: &StoredToken, now: i64) -> Status {
 /// Load every account, in name order. A record that does not decode marks its account, it does not fail
 /// the whole list. `with_metadata` also loads the discovered metadata (larger; the TUI shows it).
 pub fn load_accounts(kv: &dyn KvStore, with_metadata: bool) -> Result<Vec<Account>, StoreError> {
-    let mut tokens = by_name(kv.scan_prefix(prefix::TOKEN)?, prefix::TOKEN);
-    let mut clients = by_name(kv.scan_prefix(prefix::CLIENT)?, prefix::CLIENT);
+    // Records are decoded as they stream out of the store: the JSON text of 1,000 accounts is never held at
+    // once.
+    let mut tokens = decode_all(kv, prefix::TOKEN)?;
+    let mut clients = decode_all(kv, prefix::CLIENT)?;
     let mut metadata = if with_metadata {
-        by_name(kv.scan_prefix(prefix::METADATA)?, prefix::METADATA)
+        decode_all(kv, prefix::METADATA)?
     } else {
         BTreeMap::new()
     };
-    let servers = kv.scan_prefix(prefix::SERVER)?;
-    let mut accounts = Vec::with_capacity(servers.len());
-    for (key, json) in servers {
-        let name = key[prefix::SERVER.len()..].to_owned();
+    let mut accounts = Vec::new();
+    kv.for_each_prefix(prefix::SERVER, &mut |key, json| {
+        let name = &key[prefix::SERVER.len()..];
         accounts.push(Account {
-            server: decode(&key, &json),
-            token: tokens
-                .remove(&name)
-                .map(|json| decode(&format!("{}{name}", prefix::TOKEN), &json)),
-            client: clients
-                .remove(&name)
-                .map(|json| decode(&format!("{}{name}", prefix::CLIENT), &json)),
-            metadata: metadata
-                .remove(&name)
-                .map(|json| decode(&format!("{}{name}", prefix::METADATA), &json)),
-            name,
+            name: name.to_owned(),
+            server: decode(key, json),
+            token: tokens.remove(name),
+            client: clients.remove(name),
+            metadata: metadata.remove(name),
         });
-    }
+    })?;
     Ok(accounts)
+}
+
+fn decode_all<T: serde::de::DeserializeOwned>(
+    kv: &dyn KvStore,
+    prefix: &str,
+) -> Result<BTreeMap<String, Loaded<T>>, StoreError> {
+    let mut records = BTreeMap::new();
+    kv.for_each_prefix(prefix, &mut |key, json| {
+        records.insert(key[prefix.len()..].to_owned(), decode(key, json));
+    })?;
+    Ok(records)
 }
 
 /// Load one account (with metadata); `None` when no server has that name.
@@ -204,12 +210,6 @@ pub fn load_account(kv: &dyn KvStore, name: &str) -> Result<Option<Account>, Sto
         client: load(crate::store::client_key(name))?.map(|(k, j)| decode(&k, &j)),
         metadata: load(crate::store::metadata_key(name))?.map(|(k, j)| decode(&k, &j)),
     }))
-}
-
-fn by_name(rows: Vec<(String, String)>, prefix: &str) -> BTreeMap<String, String> {
-    rows.into_iter()
-        .map(|(key, json)| (key[prefix.len()..].to_owned(), json))
-        .collect()
 }
 
 fn decode<T: serde::de::DeserializeOwned>(key: &str, json: &str) -> Loaded<T> {

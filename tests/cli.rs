@@ -258,7 +258,7 @@ fn no_listing_ever_prints_a_token_or_secret() {
         redirect_uri: "http://127.0.0.1:1/callback".into(),
         registered_at: 0,
         source: mcp_accounts::store::ClientSource::Dynamic,
-        registration_response: Some(serde_json::json!({"registration_access_token": "REG-TOKEN-111"})),
+        registration_response: Some(serde_json::json!({"registration_access_token": "REG-TOKEN-111"}).into()),
     };
     store.set_client("a", &client).unwrap();
     for args in [

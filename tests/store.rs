@@ -40,7 +40,7 @@ fn client(id: &str) -> ClientRegistration {
         redirect_uri: "http://127.0.0.1:4567/callback".into(),
         registered_at: 1,
         source: ClientSource::Dynamic,
-        registration_response: Some(serde_json::json!({"client_id": id, "extra": [1, 2]})),
+        registration_response: Some(serde_json::json!({"client_id": id, "extra": [1, 2]}).into()),
     }
 }
 

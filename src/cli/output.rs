@@ -15,12 +15,18 @@ pub fn print(text: &str) -> Result<(), CliError> {
     }
 }
 
-/// Serialize `value` as pretty JSON and print it with a final newline.
+/// Serialize `value` as pretty JSON to stdout, streaming, with a final newline.
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError> {
-    let mut text =
-        serde_json::to_string_pretty(value).map_err(|e| CliError::Failed(format!("cannot encode JSON: {e}")))?;
-    text.push('\n');
-    print(&text)
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = serde_json::to_writer_pretty(&mut out, value)
+        .map_err(std::io::Error::from)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    match written {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(CliError::Failed(format!("cannot write the output: {e}"))),
+    }
 }
 
 /// A table with a header row; each column as wide as its widest cell, two spaces between columns, no

@@ -92,6 +92,6 @@ pub async fn register_client(
         redirect_uri: redirect_uri.to_owned(),
         registered_at: unix_now(),
         source: ClientSource::Dynamic,
-        registration_response: Some(raw),
+        registration_response: Some(raw.into()),
     })
 }

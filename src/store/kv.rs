@@ -49,8 +49,15 @@ pub trait KvStore: Send + Sync {
     fn set(&self, key: &str, json: &str) -> Result<(), StoreError>;
     /// Remove `key`; `true` when it existed.
     fn delete(&self, key: &str) -> Result<bool, StoreError>;
+    /// Call `f` with every key starting with `prefix` and its JSON text, in key order, without collecting
+    /// them (a list of 1,000 accounts stays small in memory).
+    fn for_each_prefix(&self, prefix: &str, f: &mut dyn FnMut(&str, &str)) -> Result<(), StoreError>;
     /// Every key starting with `prefix`, in key order, with its JSON text.
-    fn scan_prefix(&self, prefix: &str) -> Result<Vec<(String, String)>, StoreError>;
+    fn scan_prefix(&self, prefix: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let mut rows = Vec::new();
+        self.for_each_prefix(prefix, &mut |key, json| rows.push((key.to_owned(), json.to_owned())))?;
+        Ok(rows)
+    }
     /// Apply all writes in one transaction: afterwards either all of them happened or none did.
     fn apply(&self, writes: &[Write]) -> Result<(), StoreError>;
     /// Replace the value of `key` only when it currently is `expected` (`None`: absent). `new: None` deletes.
@@ -212,6 +219,8 @@ impl SqliteKv {
             });
         }
         if mode == OpenMode::ReadOnly {
+            // A reader scans each page once: a small page cache costs nothing and keeps `list` small.
+            conn.pragma_update(None, "cache_size", -256).map_err(|e| self.err(e))?;
             if version < SCHEMA_VERSION {
                 return Err(StoreError::Missing {
                     path: self.path.clone(),
@@ -283,17 +292,17 @@ impl KvStore for SqliteKv {
         Ok(n > 0)
     }
 
-    fn scan_prefix(&self, prefix: &str) -> Result<Vec<(String, String)>, StoreError> {
+    fn for_each_prefix(&self, prefix: &str, f: &mut dyn FnMut(&str, &str)) -> Result<(), StoreError> {
         let conn = self.lock();
         let mut stmt = conn
             .prepare_cached("SELECT key, value FROM kv WHERE key >= ?1 AND key < ?2 ORDER BY key")
             .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(params![prefix, prefix_end(prefix)], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+        let mut rows = stmt.query(params![prefix, prefix_end(prefix)]).map_err(|e| self.err(e))?;
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            let text = |i| row.get_ref(i).and_then(|v| v.as_str().map_err(Into::into));
+            f(text(0).map_err(|e| self.err(e))?, text(1).map_err(|e| self.err(e))?);
+        }
+        Ok(())
     }
 
     fn apply(&self, writes: &[Write]) -> Result<(), StoreError> {

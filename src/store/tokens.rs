@@ -78,7 +78,35 @@ pub struct ClientRegistration {
     /// Everything the registration endpoint returned, kept as is (RFC 7591 §3.2.1: the server may change
     /// what was asked for, and may add fields such as `registration_access_token`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub registration_response: Option<serde_json::Value>,
+    pub registration_response: Option<RawJson>,
+}
+
+/// A JSON document kept verbatim as text (cheaper to load than a parsed value, and exactly what the server
+/// sent).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RawJson(Box<serde_json::value::RawValue>);
+
+impl RawJson {
+    /// The JSON text.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl PartialEq for RawJson {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl From<serde_json::Value> for RawJson {
+    fn from(value: serde_json::Value) -> Self {
+        // Serializing a Value cannot fail; the fallback keeps the type total.
+        RawJson(serde_json::value::to_raw_value(&value).unwrap_or_else(|_| {
+            serde_json::value::RawValue::from_string("null".to_owned()).expect("null is valid JSON")
+        }))
+    }
 }
 
 impl std::fmt::Debug for ClientRegistration {
