@@ -73,7 +73,14 @@ fn fill(path: &Path) {
     kv.apply(&writes).unwrap();
 }
 
-fn compare(label_ours: &str, ours: &mut dyn FnMut() -> Command, label_floor: &str, floor: &mut dyn FnMut() -> Command, n: usize, goal: f64) {
+fn compare(
+    label_ours: &str,
+    ours: &mut dyn FnMut() -> Command,
+    label_floor: &str,
+    floor: &mut dyn FnMut() -> Command,
+    n: usize,
+    goal: f64,
+) {
     // One warm-up run each: page cache, dynamic loader.
     measure(&mut ours());
     measure(&mut floor());
@@ -90,7 +97,10 @@ fn compare(label_ours: &str, ours: &mut dyn FnMut() -> Command, label_floor: &st
     row(label_ours, &sa, &rss(ours()));
     row(label_floor, &sb, &rss(floor()));
     let ratio = sa.median.as_secs_f64() / sb.median.as_secs_f64();
-    println!("  ratio of medians: {ratio:.2}x (goal <= {goal}x) {}\n", if ratio <= goal { "met" } else { "MISSED" });
+    println!(
+        "  ratio of medians: {ratio:.2}x (goal <= {goal}x) {}\n",
+        if ratio <= goal { "met" } else { "MISSED" }
+    );
 }
 
 fn main() {
@@ -103,7 +113,10 @@ fn main() {
     let db = dir.path().join("accounts.db");
     fill(&db);
     let bin = env!("CARGO_BIN_EXE_mcp-accounts");
-    println!("{ACCOUNTS} accounts, {n} runs each, {} cores", std::thread::available_parallelism().map_or(0, |n| n.get()));
+    println!(
+        "{ACCOUNTS} accounts, {n} runs each, {} cores",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
 
     println!("1. list --json over {ACCOUNTS} accounts");
     compare(
@@ -134,7 +147,8 @@ fn main() {
         "sqlite3 DB 'select value ... where key = ...'",
         &mut || {
             let mut c = Command::new("sqlite3");
-            c.arg(&db).arg("select value from kv where key = 'oauth_token:server-0500'");
+            c.arg(&db)
+                .arg("select value from kv where key = 'oauth_token:server-0500'");
             c
         },
         n,

@@ -27,7 +27,10 @@ pub fn measure(cmd: &mut Command) -> Sample {
     let wall = start.elapsed();
     std::mem::forget(child);
     assert_eq!(rc, pid, "wait4 failed");
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "{cmd:?} failed (status {status})");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{cmd:?} failed (status {status})"
+    );
     Sample {
         wall,
         max_rss_kib: usage.ru_maxrss,
@@ -56,7 +59,13 @@ pub fn peak_rss_kib(cmd: &Command) -> Option<i64> {
     if !status.success() {
         return None;
     }
-    std::fs::read_to_string(out.path()).ok()?.trim().lines().last()?.parse().ok()
+    std::fs::read_to_string(out.path())
+        .ok()?
+        .trim()
+        .lines()
+        .last()?
+        .parse()
+        .ok()
 }
 
 /// min / median / max of a list of durations.
@@ -101,5 +110,8 @@ pub fn have(program: &str) -> bool {
 
 /// Number of runs: `BENCH_RUNS` or the default.
 pub fn runs(default: usize) -> usize {
-    std::env::var("BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }

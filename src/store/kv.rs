@@ -297,7 +297,9 @@ impl KvStore for SqliteKv {
         let mut stmt = conn
             .prepare_cached("SELECT key, value FROM kv WHERE key >= ?1 AND key < ?2 ORDER BY key")
             .map_err(|e| self.err(e))?;
-        let mut rows = stmt.query(params![prefix, prefix_end(prefix)]).map_err(|e| self.err(e))?;
+        let mut rows = stmt
+            .query(params![prefix, prefix_end(prefix)])
+            .map_err(|e| self.err(e))?;
         while let Some(row) = rows.next().map_err(|e| self.err(e))? {
             let text = |i| row.get_ref(i).and_then(|v| v.as_str().map_err(Into::into));
             f(text(0).map_err(|e| self.err(e))?, text(1).map_err(|e| self.err(e))?);

@@ -123,3 +123,23 @@ pub fn as_unprivileged(cmd: &Command) -> Option<Command> {
     }
     Some(wrapped)
 }
+
+impl Sandbox {
+    /// A command with the scripted browser as `BROWSER`, in the given mode.
+    pub fn cmd_browser(&self, args: &[&str], mode: &str) -> Command {
+        let mut cmd = self.cmd(args);
+        cmd.env("BROWSER", super::scripted_browser())
+            .env("SCRIPTED_BROWSER_MODE", mode)
+            .env("SCRIPTED_BROWSER_LOG", self.path("browser.log"));
+        cmd
+    }
+
+    /// `login NAME` through the scripted browser in the given mode.
+    pub fn login(&self, name: &str, mode: &str) -> Run {
+        Run::from(
+            self.cmd_browser(&["login", name, "--timeout", "20"], mode)
+                .output()
+                .unwrap(),
+        )
+    }
+}

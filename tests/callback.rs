@@ -1,0 +1,109 @@
+//! The one-shot loopback callback server, through the library API.
+
+use std::time::Duration;
+
+use mcp_accounts::oauth::Error;
+use mcp_accounts::oauth::callback::{Verdict, start_callback_server};
+
+async fn get(url: impl AsRef<str>) -> (u16, String) {
+    let response = reqwest::get(url.as_ref()).await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn delivers_exactly_one_result_and_answers_the_browser() {
+    let (server, redirect_uri, mut results) = start_callback_server(0).await.unwrap();
+    let addr = server.local_addr();
+    assert!(
+        addr.ip().is_loopback() && addr.ip().to_string() == "127.0.0.1",
+        "{addr}"
+    );
+    assert_eq!(redirect_uri, format!("http://127.0.0.1:{}/callback", addr.port()));
+
+    // Requests without code or error do not count.
+    let base = format!("http://127.0.0.1:{}", addr.port());
+    assert_eq!(get(&format!("{base}/favicon.ico")).await.0, 404);
+    assert_eq!(get(&format!("{base}/callback?foo=bar")).await.0, 404);
+    assert!(results.try_recv().is_err(), "nothing delivered yet");
+
+    let browser = tokio::spawn(get(format!(
+        "{redirect_uri}?code=the-code&state=the-state&iss=https%3A%2F%2Fas"
+    )));
+    let mut result = tokio::time::timeout(Duration::from_secs(5), &mut results)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(result.code.as_ref().unwrap().expose(), "the-code");
+    assert_eq!(result.state.as_ref().unwrap().expose(), "the-state");
+    assert_eq!(result.iss.as_deref(), Some("https://as"));
+    assert!(
+        !format!("{result:?}").contains("the-code"),
+        "Debug never shows the code"
+    );
+    result.answer(Verdict::Success("Logged in to demo.".into()));
+    let (status, page) = browser.await.unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Signed in") && page.contains("Logged in to demo."),
+        "{page}"
+    );
+
+    // A second client after the first result: told it is over, nothing delivered.
+    let (status, page) = get(&format!("{redirect_uri}?code=other&state=x")).await;
+    assert_eq!(status, 409);
+    assert!(page.contains("already"), "{page}");
+
+    server.shutdown().await;
+    assert!(std::net::TcpListener::bind(addr).is_ok(), "the port is free again");
+}
+
+#[tokio::test]
+async fn error_text_is_escaped_on_the_page() {
+    let (server, redirect_uri, results) = start_callback_server(0).await.unwrap();
+    let browser = tokio::spawn(get(format!(
+        "{redirect_uri}?error=access_denied&error_description=%3Cscript%3Ealert(1)%3C%2Fscript%3E&state=s"
+    )));
+    let mut result = results.await.unwrap();
+    assert_eq!(result.error.as_deref(), Some("access_denied"));
+    let description = result.error_description.clone().unwrap();
+    assert_eq!(description, "<script>alert(1)</script>");
+    result.answer(Verdict::Failure(format!("The server said: {description}")));
+    let (status, page) = browser.await.unwrap();
+    assert_eq!(status, 400);
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{page}");
+    assert!(!page.contains("<script>alert"), "{page}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_busy_port_is_reported_and_dropping_frees_the_port() {
+    let (server, _, _results) = start_callback_server(0).await.unwrap();
+    let port = server.local_addr().port();
+    match start_callback_server(port).await {
+        Err(Error::PortBusy(p)) => assert_eq!(p, port),
+        other => panic!("expected PortBusy, got {other:?}"),
+    }
+    drop(server);
+    // Dropping aborts the server task; the port is released as the runtime drops the listener.
+    let mut free = false;
+    for _ in 0..50 {
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            free = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(free, "port {port} is free after drop");
+}
+
+#[tokio::test]
+async fn without_a_verdict_the_browser_gets_a_neutral_page() {
+    let (server, redirect_uri, results) = start_callback_server(0).await.unwrap();
+    let browser = tokio::spawn(get(format!("{redirect_uri}?code=c&state=s")));
+    drop(results.await.unwrap());
+    let (status, page) = browser.await.unwrap();
+    assert_eq!(status, 200);
+    assert!(page.contains("see the terminal"), "{page}");
+    server.shutdown().await;
+}

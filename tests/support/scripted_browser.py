@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""A browser for tests, started as $BROWSER with the authorization URL as its only argument.
+
+It GETs the URL, follows redirects by hand (to loopback hosts only), and so ends with a GET of the client's
+loopback callback. SCRIPTED_BROWSER_MODE bends the last step:
+  normal       deliver the callback as received
+  wrong-state  replace the state parameter
+  no-state     drop the state parameter
+  twice        deliver the callback, then the same one again (a replay)
+  ignore       never call the callback (a user who walks away)
+  extra        first GET /favicon.ico and a callback without code or error, then the real one
+SCRIPTED_BROWSER_LOG, when set, names a file that gets one line per request (status and path, no query).
+"""
+import http.client
+import os
+import sys
+import urllib.parse
+
+MODE = os.environ.get("SCRIPTED_BROWSER_MODE", "normal")
+LOG = os.environ.get("SCRIPTED_BROWSER_LOG")
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def log(line):
+    if LOG:
+        with open(LOG, "a") as f:
+            f.write(line + "\n")
+
+
+def get(url):
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "http" or parts.hostname not in LOOPBACK:
+        log(f"refused {parts.scheme}://{parts.hostname}")
+        sys.exit(3)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    target = parts.path + ("?" + parts.query if parts.query else "")
+    conn.request("GET", target, headers={"User-Agent": "scripted-browser"})
+    response = conn.getresponse()
+    response.read()
+    log(f"{response.status} {parts.path}")
+    return response.status, response.getheader("Location")
+
+
+def tamper(url):
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    if MODE == "wrong-state":
+        query = [(k, "forged-state" if k == "state" else v) for k, v in query]
+    elif MODE == "no-state":
+        query = [(k, v) for k, v in query if k != "state"]
+    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
+
+
+def main():
+    url = sys.argv[1]
+    for _ in range(10):
+        parts = urllib.parse.urlsplit(url)
+        is_callback = parts.path == "/callback"
+        if is_callback:
+            if MODE == "ignore":
+                log("ignored the callback")
+                return
+            if MODE == "extra":
+                base = f"{parts.scheme}://{parts.netloc}"
+                get(base + "/favicon.ico")
+                get(base + "/callback?foo=bar")
+            url = tamper(url)
+        status, location = get(url)
+        if is_callback and MODE == "twice":
+            get(url)
+        if status in (301, 302, 303, 307, 308) and location:
+            url = urllib.parse.urljoin(url, location)
+            continue
+        return
+
+
+if __name__ == "__main__":
+    main()
