@@ -1,0 +1,248 @@
+//! The add-server form: a few one-line text fields, validated with the same rules as `mcp-accounts add`.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::store::servers::validate_scope;
+use crate::store::{validate_name, validate_server_url};
+
+/// A one-line text field with a cursor (a char index).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TextField {
+    pub text: String,
+    pub cursor: usize,
+}
+
+impl TextField {
+    /// Apply an editing key; returns whether the key was an editing key.
+    pub fn edit(&mut self, key: &KeyEvent) -> bool {
+        let len = self.text.chars().count();
+        match key.code {
+            KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
+                let at = self.byte_index(self.cursor);
+                self.text.insert(at, c);
+                self.cursor += 1;
+            }
+            KeyCode::Backspace if self.cursor > 0 => {
+                let at = self.byte_index(self.cursor - 1);
+                self.text.remove(at);
+                self.cursor -= 1;
+            }
+            KeyCode::Delete if self.cursor < len => {
+                let at = self.byte_index(self.cursor);
+                self.text.remove(at);
+            }
+            KeyCode::Left => self.cursor = self.cursor.saturating_sub(1),
+            KeyCode::Right => self.cursor = (self.cursor + 1).min(len),
+            KeyCode::Home => self.cursor = 0,
+            KeyCode::End => self.cursor = len,
+            KeyCode::Backspace | KeyCode::Delete => {}
+            _ => return false,
+        }
+        true
+    }
+
+    fn byte_index(&self, chars: usize) -> usize {
+        self.text.char_indices().nth(chars).map_or(self.text.len(), |(i, _)| i)
+    }
+}
+
+/// The fields of the form, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Name,
+    Url,
+    Scopes,
+    ClientId,
+    CallbackPort,
+}
+
+impl Field {
+    pub const ALL: [Field; 5] = [Field::Name, Field::Url, Field::Scopes, Field::ClientId, Field::CallbackPort];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::Name => "Name",
+            Field::Url => "URL",
+            Field::Scopes => "Scopes",
+            Field::ClientId => "Client ID",
+            Field::CallbackPort => "Callback port",
+        }
+    }
+
+    pub fn placeholder(self) -> &'static str {
+        match self {
+            Field::Name => "e.g. notes (letters, digits, . _ -)",
+            Field::Url => "e.g. https://notes.example.com/mcp",
+            Field::Scopes => "optional; default: what the server asks for",
+            Field::ClientId => "optional; default: dynamic registration",
+            Field::CallbackPort => "optional; default: any free port",
+        }
+    }
+}
+
+/// What the form produces once valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewServer {
+    pub name: String,
+    /// Canonical.
+    pub url: String,
+    pub scopes: Vec<String>,
+    pub client_id: Option<String>,
+    pub callback_port: Option<u16>,
+}
+
+/// The form's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddForm {
+    pub fields: [TextField; 5],
+    pub focus: usize,
+    /// The first validation problem, with the field it belongs to.
+    pub error: Option<(Field, String)>,
+}
+
+/// What a key did to the form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormOutcome {
+    Editing,
+    Cancelled,
+    Submitted(NewServer),
+}
+
+impl Default for AddForm {
+    fn default() -> Self {
+        AddForm {
+            fields: Default::default(),
+            focus: 0,
+            error: None,
+        }
+    }
+}
+
+impl AddForm {
+    pub fn value(&self, field: Field) -> &str {
+        &self.fields[field as usize].text
+    }
+
+    pub fn focused(&self) -> Field {
+        Field::ALL[self.focus]
+    }
+
+    /// Handle a key. `taken` says whether a name is already in use.
+    pub fn key(&mut self, key: &KeyEvent, taken: &dyn Fn(&str) -> bool) -> FormOutcome {
+        match key.code {
+            KeyCode::Esc => return FormOutcome::Cancelled,
+            KeyCode::Tab | KeyCode::Down => self.focus = (self.focus + 1) % Field::ALL.len(),
+            KeyCode::BackTab | KeyCode::Up => self.focus = (self.focus + Field::ALL.len() - 1) % Field::ALL.len(),
+            KeyCode::Enter => match self.validate(taken) {
+                Ok(server) => return FormOutcome::Submitted(server),
+                Err((field, message)) => {
+                    self.focus = field as usize;
+                    self.error = Some((field, message));
+                }
+            },
+            _ => {
+                if self.fields[self.focus].edit(key) && self.error.as_ref().is_some_and(|(f, _)| *f == self.focused()) {
+                    self.error = None;
+                }
+            }
+        }
+        FormOutcome::Editing
+    }
+
+    /// Check every field; the first problem is returned with its field.
+    pub fn validate(&self, taken: &dyn Fn(&str) -> bool) -> Result<NewServer, (Field, String)> {
+        let name = self.value(Field::Name).trim().to_owned();
+        validate_name(&name).map_err(|e| (Field::Name, e.to_string()))?;
+        if taken(&name) {
+            return Err((Field::Name, format!("a server named {name:?} already exists")));
+        }
+        let url = validate_server_url(self.value(Field::Url)).map_err(|e| (Field::Url, e.to_string()))?;
+        let scopes: Vec<String> = self.value(Field::Scopes).split_whitespace().map(str::to_owned).collect();
+        for scope in &scopes {
+            validate_scope(scope).map_err(|e| (Field::Scopes, e))?;
+        }
+        let client_id = Some(self.value(Field::ClientId).trim().to_owned()).filter(|c| !c.is_empty());
+        let port_text = self.value(Field::CallbackPort).trim();
+        let callback_port = if port_text.is_empty() {
+            None
+        } else {
+            match port_text.parse::<u16>() {
+                Ok(p) if p > 0 => Some(p),
+                _ => return Err((Field::CallbackPort, format!("{port_text:?} is not a port (1-65535)"))),
+            }
+        };
+        Ok(NewServer {
+            name,
+            url,
+            scopes,
+            client_id,
+            callback_port,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    fn type_text(form: &mut AddForm, text: &str) {
+        for c in text.chars() {
+            form.key(&key(KeyCode::Char(c)), &|_| false);
+        }
+    }
+
+    #[test]
+    fn editing_moves_the_cursor_over_characters() {
+        let mut f = TextField::default();
+        for c in "héllo".chars() {
+            f.edit(&key(KeyCode::Char(c)));
+        }
+        f.edit(&key(KeyCode::Left));
+        f.edit(&key(KeyCode::Left));
+        f.edit(&key(KeyCode::Backspace));
+        assert_eq!(f.text, "hélo");
+        f.edit(&key(KeyCode::Home));
+        f.edit(&key(KeyCode::Delete));
+        assert_eq!((f.text.as_str(), f.cursor), ("élo", 0));
+    }
+
+    #[test]
+    fn submits_a_valid_server_and_points_at_the_first_problem() {
+        let mut form = AddForm::default();
+        type_text(&mut form, "notes");
+        form.key(&key(KeyCode::Tab), &|_| false);
+        type_text(&mut form, "http://notes.example.com/mcp");
+        assert_eq!(form.key(&key(KeyCode::Enter), &|_| false), FormOutcome::Editing);
+        let (field, message) = form.error.clone().unwrap();
+        assert_eq!(field, Field::Url);
+        assert!(message.contains("only allowed to this machine"), "{message}");
+        for _ in 0.."http://".len() {
+            form.key(&key(KeyCode::Home), &|_| false);
+        }
+        form.key(&key(KeyCode::Right), &|_| false);
+        form.key(&key(KeyCode::Right), &|_| false);
+        form.key(&key(KeyCode::Right), &|_| false);
+        form.key(&key(KeyCode::Right), &|_| false);
+        type_text(&mut form, "s");
+        assert!(form.error.is_none(), "editing the field clears its error");
+        form.key(&key(KeyCode::Tab), &|_| false);
+        type_text(&mut form, "notes:read notes:write");
+        let outcome = form.key(&key(KeyCode::Enter), &|_| false);
+        assert_eq!(
+            outcome,
+            FormOutcome::Submitted(NewServer {
+                name: "notes".into(),
+                url: "https://notes.example.com/mcp".into(),
+                scopes: vec!["notes:read".into(), "notes:write".into()],
+                client_id: None,
+                callback_port: None,
+            })
+        );
+        assert!(matches!(form.key(&key(KeyCode::Enter), &|n| n == "notes"), FormOutcome::Editing));
+        assert_eq!(form.error.as_ref().unwrap().0, Field::Name);
+    }
+}
