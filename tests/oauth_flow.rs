@@ -705,20 +705,32 @@ fn http_trace_shows_requests_but_no_secrets() {
 
 #[test]
 fn without_dynamic_registration_the_user_is_told_to_configure_a_client() {
-    let (sb, server) = setup(Options { dcr: false, ..Options::default() });
+    let (sb, server) = setup(Options {
+        dcr: false,
+        ..Options::default()
+    });
     let login = sb.login("test", "normal");
     assert_eq!(login.code, 1, "{login}");
     let line = login.stderr.lines().last().unwrap();
-    assert!(line.contains("offers no dynamic client registration") && line.contains("--client-id ID"), "{line}");
+    assert!(
+        line.contains("offers no dynamic client registration") && line.contains("--client-id ID"),
+        "{line}"
+    );
     assert!(!server.requests().iter().any(|r| r.contains("/register")));
 }
 
 #[test]
 fn an_iss_from_another_server_is_refused() {
-    let (sb, server) = setup(Options { wrong_iss: true, ..Options::default() });
+    let (sb, server) = setup(Options {
+        wrong_iss: true,
+        ..Options::default()
+    });
     let login = sb.login("test", "normal");
     assert_eq!(login.code, 1, "{login}");
     assert!(login.stderr.lines().last().unwrap().contains("RFC 9207"), "{login}");
-    assert!(!server.requests().contains(&"POST /token".to_owned()), "the code was not redeemed");
+    assert!(
+        !server.requests().contains(&"POST /token".to_owned()),
+        "the code was not redeemed"
+    );
     assert_eq!(list_row(&sb)["status"], "none");
 }

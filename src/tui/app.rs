@@ -20,7 +20,9 @@ pub const RELOAD_EVERY_TICKS: u64 = 20;
 pub enum Event {
     Key(KeyEvent),
     /// Time passes (spinner, countdowns); `now` is Unix seconds.
-    Tick { now: i64 },
+    Tick {
+        now: i64,
+    },
     Resize,
     /// The terminal's input ended (it was closed): quit.
     InputClosed,
@@ -33,8 +35,15 @@ pub enum Event {
 /// What background tasks report.
 #[derive(Debug)]
 pub enum TaskEvent {
-    Step { name: String, step: LoginStep },
-    Done { name: String, kind: TaskKind, outcome: Result<String, String> },
+    Step {
+        name: String,
+        step: LoginStep,
+    },
+    Done {
+        name: String,
+        kind: TaskKind,
+        outcome: Result<String, String>,
+    },
     LoadFailed(String),
 }
 
@@ -252,7 +261,10 @@ impl App {
             Event::Loaded(accounts) => {
                 if !self.loaded {
                     let n = accounts.len();
-                    self.note(Level::Info, format!("{n} server{} loaded", if n == 1 { "" } else { "s" }));
+                    self.note(
+                        Level::Info,
+                        format!("{n} server{} loaded", if n == 1 { "" } else { "s" }),
+                    );
                 }
                 self.accounts = accounts;
                 self.loaded = true;
@@ -362,7 +374,10 @@ impl App {
         use crossterm::event::KeyCode;
         match popup {
             Popup::Help | Popup::Log => {
-                if !matches!(key.code, KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') | KeyCode::Enter | KeyCode::Char('L')) {
+                if !matches!(
+                    key.code,
+                    KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') | KeyCode::Enter | KeyCode::Char('L')
+                ) {
                     self.popup = Some(popup);
                 }
                 Vec::new()
@@ -448,7 +463,11 @@ impl App {
                 let name = account.name.clone();
                 let has_token = account.token().is_some();
                 if let Some(busy) = self.busy.get(&name) {
-                    let hint = if busy.kind == TaskKind::Login { "; Esc cancels the login" } else { "" };
+                    let hint = if busy.kind == TaskKind::Login {
+                        "; Esc cancels the login"
+                    } else {
+                        ""
+                    };
                     self.say(Level::Info, format!("{name} is busy ({}){hint}", busy.kind.verb()));
                     return Vec::new();
                 }

@@ -19,8 +19,8 @@ pub struct EventHandler {
 }
 
 impl EventHandler {
-    /// Start reading the terminal and ticking.
-    pub fn new() -> Self {
+    /// Start reading the terminal and ticking (on the current tokio runtime).
+    pub fn start() -> Self {
         let (tx, rx) = unbounded_channel();
         let sender = tx.clone();
         tokio::spawn(async move {

@@ -57,7 +57,13 @@ pub enum Field {
 }
 
 impl Field {
-    pub const ALL: [Field; 5] = [Field::Name, Field::Url, Field::Scopes, Field::ClientId, Field::CallbackPort];
+    pub const ALL: [Field; 5] = [
+        Field::Name,
+        Field::Url,
+        Field::Scopes,
+        Field::ClientId,
+        Field::CallbackPort,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -92,7 +98,7 @@ pub struct NewServer {
 }
 
 /// The form's state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AddForm {
     pub fields: [TextField; 5],
     pub focus: usize,
@@ -106,16 +112,6 @@ pub enum FormOutcome {
     Editing,
     Cancelled,
     Submitted(NewServer),
-}
-
-impl Default for AddForm {
-    fn default() -> Self {
-        AddForm {
-            fields: Default::default(),
-            focus: 0,
-            error: None,
-        }
-    }
 }
 
 impl AddForm {
@@ -157,7 +153,11 @@ impl AddForm {
             return Err((Field::Name, format!("a server named {name:?} already exists")));
         }
         let url = validate_server_url(self.value(Field::Url)).map_err(|e| (Field::Url, e.to_string()))?;
-        let scopes: Vec<String> = self.value(Field::Scopes).split_whitespace().map(str::to_owned).collect();
+        let scopes: Vec<String> = self
+            .value(Field::Scopes)
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
         for scope in &scopes {
             validate_scope(scope).map_err(|e| (Field::Scopes, e))?;
         }
@@ -242,7 +242,10 @@ mod tests {
                 callback_port: None,
             })
         );
-        assert!(matches!(form.key(&key(KeyCode::Enter), &|n| n == "notes"), FormOutcome::Editing));
+        assert!(matches!(
+            form.key(&key(KeyCode::Enter), &|n| n == "notes"),
+            FormOutcome::Editing
+        ));
         assert_eq!(form.error.as_ref().unwrap().0, Field::Name);
     }
 }

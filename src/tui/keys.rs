@@ -211,7 +211,13 @@ mod tests {
     #[test]
     fn the_footer_names_the_main_actions() {
         let hints = footer_hints();
-        for (label, hint) in [("l", "login"), ("r", "refresh"), ("x", "logout"), ("q", "quit"), ("?", "help")] {
+        for (label, hint) in [
+            ("l", "login"),
+            ("r", "refresh"),
+            ("x", "logout"),
+            ("q", "quit"),
+            ("?", "help"),
+        ] {
             assert!(hints.contains(&(label, hint)), "{hints:?}");
         }
     }

@@ -35,7 +35,8 @@ struct TerminalGuard {
 
 impl TerminalGuard {
     fn enter() -> Result<Self, CliError> {
-        let terminal = ratatui::try_init().map_err(|e| CliError::Failed(format!("cannot start the terminal UI: {e}")))?;
+        let terminal =
+            ratatui::try_init().map_err(|e| CliError::Failed(format!("cannot start the terminal UI: {e}")))?;
         Ok(TerminalGuard { terminal })
     }
 }
@@ -70,7 +71,7 @@ pub fn run(location: &DbLocation) -> Result<(), CliError> {
 
 async fn event_loop(mut app: App, store: Arc<crate::store::Store>, http: HttpClient) -> Result<(), CliError> {
     let mut guard = TerminalGuard::enter()?;
-    let mut events = EventHandler::new();
+    let mut events = EventHandler::start();
     let tasks = Tasks::new(store, http, events.sender());
     tasks.run(Command::Reload);
     let draw_error = |e: std::io::Error| CliError::Failed(format!("cannot draw: {e}"));

@@ -61,7 +61,10 @@ impl Tasks {
                 });
             }
             Command::Logout(name) => self.spawn(name, TaskKind::Logout, |store, http, name| async move {
-                match flow::logout(&*store, &http, &name, false).await.map_err(|e| e.to_string())? {
+                match flow::logout(&*store, &http, &name, false)
+                    .await
+                    .map_err(|e| e.to_string())?
+                {
                     LogoutOutcome::NotLoggedIn => Ok("was not logged in".to_owned()),
                     LogoutOutcome::Revoked => Ok("logged out; the token was revoked at the server".to_owned()),
                     LogoutOutcome::LocalOnly { reason } => Ok(format!("logged out here only ({reason})")),
@@ -75,7 +78,11 @@ impl Tasks {
             }),
             Command::Add(server) => {
                 let name = server.name.clone();
-                self.spawn(name, TaskKind::Add, |store, _, _| async move { add(store, server).await });
+                self.spawn(
+                    name,
+                    TaskKind::Add,
+                    |store, _, _| async move { add(store, server).await },
+                );
             }
             Command::Delete(name) => self.spawn(name, TaskKind::Delete, |store, _, name| async move {
                 let removed = tokio::task::spawn_blocking(move || store.remove_server(&name))

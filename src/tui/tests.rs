@@ -53,7 +53,9 @@ fn discovery(name: &str) -> Discovery {
         mode: DiscoveryMode::ProtectedResource,
         probe_status: Some(401),
         challenge: None,
-        protected_resource_url: Some(format!("https://mcp.{name}.example.com/.well-known/oauth-protected-resource/mcp")),
+        protected_resource_url: Some(format!(
+            "https://mcp.{name}.example.com/.well-known/oauth-protected-resource/mcp"
+        )),
         protected_resource: Some(ProtectedResourceMetadata {
             resource: url.to_string(),
             authorization_servers: vec![format!("https://auth.{name}.example.com")],
@@ -61,7 +63,9 @@ fn discovery(name: &str) -> Discovery {
             bearer_methods_supported: None,
             resource_name: None,
         }),
-        authorization_server_url: Some(format!("https://auth.{name}.example.com/.well-known/oauth-authorization-server")),
+        authorization_server_url: Some(format!(
+            "https://auth.{name}.example.com/.well-known/oauth-authorization-server"
+        )),
         authorization_server: metadata,
         attempts: vec![
             Attempt {
@@ -273,7 +277,10 @@ fn task_results_update_state_and_reload() {
             url: "https://auth.notes.example.com/authorize?x=1".into(),
         },
     }));
-    assert!(matches!(app.busy["notes"].step, Some(LoginStep::WaitingForBrowser { .. })));
+    assert!(matches!(
+        app.busy["notes"].step,
+        Some(LoginStep::WaitingForBrowser { .. })
+    ));
     app.update(Event::Task(TaskEvent::Step {
         name: "notes".into(),
         step: LoginStep::BrowserNotOpened {
@@ -307,7 +314,9 @@ fn the_add_form_validates_and_submits() {
         app.update(ch(c));
     }
     assert!(app.update(key(KeyCode::Enter)).is_empty(), "the name is taken");
-    let Some(Popup::Add(form)) = &app.popup else { panic!("the form stays open") };
+    let Some(Popup::Add(form)) = &app.popup else {
+        panic!("the form stays open")
+    };
     assert!(form.error.as_ref().unwrap().1.contains("already exists"));
     app.update(key(KeyCode::End));
     app.update(ch('2'));
@@ -337,7 +346,11 @@ fn filter_narrows_the_list_and_esc_clears_it() {
     assert_eq!(app.current().unwrap().name, "notes");
     app.update(key(KeyCode::Enter));
     assert!(!app.filtering);
-    assert_eq!(app.update(ch('l')), [Command::Login("notes".into())], "keys work on the filtered list");
+    assert_eq!(
+        app.update(ch('l')),
+        [Command::Login("notes".into())],
+        "keys work on the filtered list"
+    );
     app.update(key(KeyCode::Esc)); // cancels the login first
     app.update(Event::Task(TaskEvent::Done {
         name: "notes".into(),
@@ -467,7 +480,10 @@ fn the_detail_pane_scrolls_within_its_content() {
     select(&mut app, "notes");
     screen(&app, 80, 24);
     let max = app.detail_max_scroll.get();
-    assert!(max > 0, "at 80x24 the details of a logged-in account are longer than the pane");
+    assert!(
+        max > 0,
+        "at 80x24 the details of a logged-in account are longer than the pane"
+    );
     for _ in 0..20 {
         app.update(key(KeyCode::PageDown));
     }

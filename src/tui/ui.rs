@@ -24,7 +24,11 @@ struct Theme {
 
 impl Theme {
     fn fg(&self, color: Color) -> Style {
-        if self.color { Style::new().fg(color) } else { Style::new() }
+        if self.color {
+            Style::new().fg(color)
+        } else {
+            Style::new()
+        }
     }
     fn status(&self, status: Status) -> Style {
         match status {
@@ -87,9 +91,11 @@ pub fn draw(frame: &mut Frame, app: &App) {
 
     if !app.loaded {
         frame.render_widget(
-            Paragraph::new("Loading accounts…")
-                .alignment(Alignment::Center)
-                .block(Block::bordered().border_type(BorderType::Rounded).title(" mcp-accounts ")),
+            Paragraph::new("Loading accounts…").alignment(Alignment::Center).block(
+                Block::bordered()
+                    .border_type(BorderType::Rounded)
+                    .title(" mcp-accounts "),
+            ),
             body,
         );
     } else if app.accounts.is_empty() {
@@ -129,12 +135,15 @@ fn draw_welcome(frame: &mut Frame, area: Rect, theme: &Theme) {
         Line::from(Span::styled("Press ? for every key.", theme.dim())),
     ]);
     frame.render_widget(
-        Paragraph::new(text).alignment(Alignment::Center).wrap(Wrap { trim: true }).block(
-            Block::bordered()
-                .border_type(BorderType::Rounded)
-                .border_style(theme.border(true))
-                .title(" mcp-accounts "),
-        ),
+        Paragraph::new(text)
+            .alignment(Alignment::Center)
+            .wrap(Wrap { trim: true })
+            .block(
+                Block::bordered()
+                    .border_type(BorderType::Rounded)
+                    .border_style(theme.border(true))
+                    .title(" mcp-accounts "),
+            ),
         area,
     );
 }
@@ -221,7 +230,11 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             .and_then(|s| url::Url::parse(&s.url).ok())
             .and_then(|u| u.host_str().map(str::to_owned))
             .unwrap_or_else(|| "?".to_owned());
-        let mut spans = vec![badge(app, account, theme), Span::raw(" "), Span::raw(fit(&account.name, name_w))];
+        let mut spans = vec![
+            badge(app, account, theme),
+            Span::raw(" "),
+            Span::raw(fit(&account.name, name_w)),
+        ];
         if host_w > 0 {
             spans.push(Span::raw(" "));
             spans.push(Span::styled(fit(&host, host_w), theme.dim()));
@@ -266,9 +279,19 @@ fn ago(app: &App, unix: i64) -> String {
 const LABEL_W: usize = 14;
 
 /// A `label  value` row, the value wrapped under itself (URLs stay readable in a narrow pane).
-fn row(lines: &mut Vec<Line<'static>>, width: usize, label: &str, value: impl Into<String>, style: Style, theme: &Theme) {
+fn row(
+    lines: &mut Vec<Line<'static>>,
+    width: usize,
+    label: &str,
+    value: impl Into<String>,
+    style: Style,
+    theme: &Theme,
+) {
     let value = clean(&value.into());
-    for (i, chunk) in wrap(&value, width.saturating_sub(LABEL_W).max(8)).into_iter().enumerate() {
+    for (i, chunk) in wrap(&value, width.saturating_sub(LABEL_W).max(8))
+        .into_iter()
+        .enumerate()
+    {
         let label = if i == 0 { label } else { "" };
         lines.push(Line::from(vec![
             Span::styled(format!("{label:<w$}", w = LABEL_W), theme.dim()),
@@ -290,7 +313,13 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
             Some(space) if space >= width / 2 => space + 1,
             _ => width,
         };
-        pieces.push(chars[start..start + cut].iter().collect::<String>().trim_end().to_owned());
+        pieces.push(
+            chars[start..start + cut]
+                .iter()
+                .collect::<String>()
+                .trim_end()
+                .to_owned(),
+        );
         start += cut;
     }
     pieces.push(chars[start..].iter().collect());
@@ -303,7 +332,12 @@ fn heading(text: &str, theme: &Theme) -> Line<'static> {
 
 fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let Some(account) = app.current() else {
-        frame.render_widget(Block::bordered().border_type(BorderType::Rounded).border_style(theme.dim()), area);
+        frame.render_widget(
+            Block::bordered()
+                .border_type(BorderType::Rounded)
+                .border_style(theme.dim()),
+            area,
+        );
         return;
     };
     let mut lines: Vec<Line> = Vec::new();
@@ -329,13 +363,27 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
     match &account.server {
         Ok(server) => row(&mut lines, w, "URL", server.url.clone(), plain, theme),
-        Err(e) => row(&mut lines, w, "URL", format!("unreadable: {e}"), theme.level(Level::Error), theme),
+        Err(e) => row(
+            &mut lines,
+            w,
+            "URL",
+            format!("unreadable: {e}"),
+            theme.level(Level::Error),
+            theme,
+        ),
     }
     let status = account.status(app.now);
     match account.token() {
         Some(token) => {
             let expiry = relative_expiry(token.expires_at, true, app.now);
-            row(&mut lines, w, "Status", format!("{} · {expiry}", status.as_str()), theme.status(status), theme);
+            row(
+                &mut lines,
+                w,
+                "Status",
+                format!("{} · {expiry}", status.as_str()),
+                theme.status(status),
+                theme,
+            );
             if let Some(at) = token.expires_at {
                 row(&mut lines, w, "Expires at", local_time(app, at), plain, theme);
             }
@@ -356,16 +404,28 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 ),
             };
             let failed = token.last_refresh.as_ref().is_some_and(|r| !r.ok);
-            row(&mut lines, w, 
+            row(
+                &mut lines,
+                w,
                 "Refresh",
                 refresh,
                 if failed { theme.level(Level::Error) } else { plain },
                 theme,
             );
-            if let Some(r) = token.last_refresh.as_ref().filter(|r| !r.ok && token.refresh_token.is_none()) {
-                row(&mut lines, w, 
+            if let Some(r) = token
+                .last_refresh
+                .as_ref()
+                .filter(|r| !r.ok && token.refresh_token.is_none())
+            {
+                row(
+                    &mut lines,
+                    w,
                     "",
-                    format!("last refresh failed {}: {}", ago(app, r.at), r.error.as_deref().unwrap_or("?")),
+                    format!(
+                        "last refresh failed {}: {}",
+                        ago(app, r.at),
+                        r.error.as_deref().unwrap_or("?")
+                    ),
                     theme.level(Level::Error),
                     theme,
                 );
@@ -378,35 +438,69 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 row(&mut lines, w, "", e, theme.level(Level::Error), theme);
             }
         }
-        None => row(&mut lines, w, "Status", "not logged in · press l to log in", theme.status(status), theme),
+        None => row(
+            &mut lines,
+            w,
+            "Status",
+            "not logged in · press l to log in",
+            theme.status(status),
+            theme,
+        ),
     }
 
     lines.push(Line::default());
     lines.push(heading("Authorization server", theme));
     match &account.metadata {
-        None => row(&mut lines, w, "", "not discovered yet (l logs in, D discovers)", theme.dim(), theme),
+        None => row(
+            &mut lines,
+            w,
+            "",
+            "not discovered yet (l logs in, D discovers)",
+            theme.dim(),
+            theme,
+        ),
         Some(Err(e)) => row(&mut lines, w, "", e.clone(), theme.level(Level::Error), theme),
         Some(Ok(d)) => {
             let m = &d.authorization_server;
             row(&mut lines, w, "Resource", d.resource.clone(), plain, theme);
             if let Some(prm) = &d.protected_resource {
-                row(&mut lines, w, "Servers", prm.authorization_servers.join(" "), plain, theme);
+                row(
+                    &mut lines,
+                    w,
+                    "Servers",
+                    prm.authorization_servers.join(" "),
+                    plain,
+                    theme,
+                );
                 if let Some(scopes) = &prm.scopes_supported {
                     row(&mut lines, w, "Scopes (PRM)", scopes.join(" "), plain, theme);
                 }
             }
             row(&mut lines, w, "Issuer", m.issuer.clone(), plain, theme);
-            row(&mut lines, w, "Authorize", m.authorization_endpoint.clone(), plain, theme);
+            row(
+                &mut lines,
+                w,
+                "Authorize",
+                m.authorization_endpoint.clone(),
+                plain,
+                theme,
+            );
             row(&mut lines, w, "Token", m.token_endpoint.clone(), plain, theme);
-            row(&mut lines, w, 
+            row(
+                &mut lines,
+                w,
                 "Registration",
                 m.registration_endpoint.clone().unwrap_or_else(|| "none".to_owned()),
                 plain,
                 theme,
             );
-            row(&mut lines, w, 
+            row(
+                &mut lines,
+                w,
                 "Revocation",
-                m.revocation_endpoint.clone().unwrap_or_else(|| "none (logout deletes here only)".to_owned()),
+                m.revocation_endpoint
+                    .clone()
+                    .unwrap_or_else(|| "none (logout deletes here only)".to_owned()),
                 plain,
                 theme,
             );
@@ -424,7 +518,9 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 DiscoveryMode::LegacyDefaults => "legacy defaults",
             };
             let answered = d.attempts.iter().filter(|a| a.outcome == "200").count();
-            row(&mut lines, w, 
+            row(
+                &mut lines,
+                w,
                 "Discovered",
                 format!(
                     "{} · {how} · {answered} of {} URLs answered",
@@ -436,7 +532,9 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             );
             for attempt in &d.attempts {
                 let mark = if attempt.used { "✓" } else { " " };
-                row(&mut lines, w, 
+                row(
+                    &mut lines,
+                    w,
                     "",
                     format!("{mark} {} {}", attempt.outcome, attempt.url),
                     theme.dim(),
@@ -455,12 +553,33 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 ClientSource::Dynamic => format!("dynamic registration, {}", ago(app, c.registered_at)),
                 ClientSource::Configured => "configured (--client-id)".to_owned(),
             };
-            row(&mut lines, w, "Client ID", format!("{} · {how}", c.client_id), plain, theme);
+            row(
+                &mut lines,
+                w,
+                "Client ID",
+                format!("{} · {how}", c.client_id),
+                plain,
+                theme,
+            );
             row(&mut lines, w, "Redirect URI", c.redirect_uri.clone(), plain, theme);
         }
         (Some(Err(e)), _) => row(&mut lines, w, "", e.clone(), theme.level(Level::Error), theme),
-        (None, Some(id)) => row(&mut lines, w, "Client ID", format!("{id} · configured (--client-id)"), plain, theme),
-        (None, None) => row(&mut lines, w, "", "not registered yet (registered at login)", theme.dim(), theme),
+        (None, Some(id)) => row(
+            &mut lines,
+            w,
+            "Client ID",
+            format!("{id} · configured (--client-id)"),
+            plain,
+            theme,
+        ),
+        (None, None) => row(
+            &mut lines,
+            w,
+            "",
+            "not registered yet (registered at login)",
+            theme.dim(),
+            theme,
+        ),
     }
 
     // Scroll within what there is; say when more is below or above.
@@ -486,7 +605,9 @@ fn busy_lines(app: &App, busy: &Busy, width: usize, theme: &Theme) -> Vec<Line<'
     let accent = theme.fg(Color::Cyan).add_modifier(Modifier::BOLD);
     let what = match (&busy.kind, &busy.step) {
         (TaskKind::Login, None) => "Logging in: starting".to_owned(),
-        (TaskKind::Login, Some(LoginStep::Discovering)) => "Logging in: discovering the authorization server".to_owned(),
+        (TaskKind::Login, Some(LoginStep::Discovering)) => {
+            "Logging in: discovering the authorization server".to_owned()
+        }
         (TaskKind::Login, Some(LoginStep::Registering)) => "Logging in: registering a client".to_owned(),
         (TaskKind::Login, Some(LoginStep::WaitingForBrowser { .. } | LoginStep::BrowserNotOpened { .. })) => {
             "Logging in: waiting for the browser".to_owned()
@@ -495,7 +616,9 @@ fn busy_lines(app: &App, busy: &Busy, width: usize, theme: &Theme) -> Vec<Line<'
         (kind, _) => {
             let verb = kind.verb();
             let mut chars = verb.chars();
-            chars.next().map_or(String::new(), |c| c.to_uppercase().collect::<String>() + chars.as_str())
+            chars
+                .next()
+                .map_or(String::new(), |c| c.to_uppercase().collect::<String>() + chars.as_str())
         }
     };
     let mut lines = vec![Line::from(vec![
@@ -508,7 +631,11 @@ fn busy_lines(app: &App, busy: &Busy, width: usize, theme: &Theme) -> Vec<Line<'
             theme.dim(),
         )));
         // Unbroken by spaces or indentation, so a terminal selection copies it whole.
-        lines.extend(wrap(&clean(url), width.max(8)).into_iter().map(|piece| Line::from(Span::raw(piece))));
+        lines.extend(
+            wrap(&clean(url), width.max(8))
+                .into_iter()
+                .map(|piece| Line::from(Span::raw(piece))),
+        );
     }
     lines
 }
@@ -606,7 +733,9 @@ fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme) {
     let rect = centered(area, 88, lines.len() as u16 + 2);
     frame.render_widget(Clear, rect);
     frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(popup_block("Keys", theme)),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(popup_block("Keys", theme)),
         rect,
     );
 }
@@ -661,7 +790,9 @@ fn draw_confirm(frame: &mut Frame, area: Rect, confirm: &Confirm, theme: &Theme)
     let rect = centered(area, 62, 10);
     frame.render_widget(Clear, rect);
     frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: true }).block(popup_block(title, theme)),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: true })
+            .block(popup_block(title, theme)),
         rect,
     );
 }
@@ -702,11 +833,17 @@ fn draw_form(frame: &mut Frame, area: Rect, form: &AddForm, theme: &Theme) {
             && *error_field == field
             && y < inner.y + inner.height
         {
-            let error = Paragraph::new(Line::from(Span::styled(format!("✗ {message}"), theme.level(Level::Error))))
-                .wrap(Wrap { trim: true });
+            let error = Paragraph::new(Line::from(Span::styled(
+                format!("✗ {message}"),
+                theme.level(Level::Error),
+            )))
+            .wrap(Wrap { trim: true });
             let lines = (message.chars().count() as u16 + 2).div_ceil(inner.width.saturating_sub(label_w).max(1));
             let h = lines.clamp(1, 3).min(inner.y + inner.height - y);
-            frame.render_widget(error, Rect::new(inner.x + label_w, y, inner.width.saturating_sub(label_w), h));
+            frame.render_widget(
+                error,
+                Rect::new(inner.x + label_w, y, inner.width.saturating_sub(label_w), h),
+            );
             y += h;
         }
         y += 1;
@@ -733,8 +870,14 @@ mod tests {
     #[test]
     fn wrapping_prefers_spaces_and_cuts_long_words() {
         assert_eq!(wrap("short", 10), ["short"]);
-        assert_eq!(wrap("the server rejected the token", 12), ["the server", "rejected the", "token"]);
-        assert_eq!(wrap("https://example.com/a/very/long/path", 12), ["https://exam", "ple.com/a/ve", "ry/long/path"]);
+        assert_eq!(
+            wrap("the server rejected the token", 12),
+            ["the server", "rejected the", "token"]
+        );
+        assert_eq!(
+            wrap("https://example.com/a/very/long/path", 12),
+            ["https://exam", "ple.com/a/ve", "ry/long/path"]
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod auth_server;
 pub mod bin;
+pub mod pty;
 
 use std::path::PathBuf;
 

@@ -58,7 +58,7 @@ def main():
         is_callback = parts.path == "/callback"
         if is_callback:
             if MODE == "ignore":
-                log("ignored the callback")
+                log(f"ignored the callback on port {parts.port}")
                 return
             if MODE == "extra":
                 base = f"{parts.scheme}://{parts.netloc}"

@@ -1,0 +1,193 @@
+//! The terminal UI end to end: the real binary in a pseudo-terminal, against the test authorization server
+//! with the scripted browser.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use portable_pty::CommandBuilder;
+use support::auth_server::{Options, TestServer};
+use support::bin::Sandbox;
+use support::pty::Pty;
+
+const WAIT: Duration = Duration::from_secs(15);
+
+fn tui(sb: &Sandbox, browser_mode: &str) -> Pty {
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_mcp-accounts"));
+    cmd.arg("--db");
+    cmd.arg(&sb.db);
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("HOME", sb.dir.path());
+    cmd.env("BROWSER", support::scripted_browser());
+    cmd.env("SCRIPTED_BROWSER_MODE", browser_mode);
+    cmd.env("SCRIPTED_BROWSER_LOG", sb.path("browser.log"));
+    cmd.env_remove("NO_COLOR");
+    Pty::spawn(cmd, 30, 100)
+}
+
+/// The list row of `name`.
+fn row(screen: &str, name: &str) -> String {
+    screen
+        .lines()
+        .find(|l| l.contains(&format!(" {name} ")) && l.starts_with('│'))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn log_in_refresh_and_log_out_with_single_keys() {
+    let server = TestServer::start(Options::default());
+    let sb = Sandbox::new();
+    sb.ok(&["add", "demo", &server.mcp_url()]);
+    let mut pty = tui(&sb, "normal");
+    pty.wait_for("the list", WAIT, |s| row(s, "demo").contains("○ none"));
+    let badge_color = pty.with_screen(|screen| {
+        let (r, c) = find(screen, "○ none");
+        screen.cell(r, c).unwrap().fgcolor()
+    });
+    assert_ne!(badge_color, vt100::Color::Default, "the badge is coloured");
+
+    pty.send("l");
+    pty.wait_for("the login to finish", WAIT, |s| row(s, "demo").contains("● valid"));
+    let screen = pty.contents();
+    let demo = row(&screen, "demo");
+    assert!(demo.contains("59m") || demo.contains("1h"), "time left: {demo}");
+    assert!(screen.contains("demo: logged in; expires in"), "{screen}");
+    assert!(screen.contains("Scopes        mcp:tools"), "{screen}");
+    let (r, c) = pty.with_screen(|s| find(s, "● valid"));
+    let green = pty.with_screen(|s| s.cell(r, c).unwrap().fgcolor());
+    assert_eq!(green, vt100::Color::Idx(2), "valid is green");
+
+    pty.send("r");
+    pty.wait_text("demo: refreshed; expires in", WAIT);
+    assert_eq!(server.refreshes(), 1);
+
+    pty.send("x");
+    pty.wait_text("Log out of demo?", WAIT);
+    pty.send("y");
+    pty.wait_text("demo: logged out; the token was revoked at the server", WAIT);
+    pty.wait_for("the badge to go back to none", WAIT, |s| {
+        row(s, "demo").contains("○ none")
+    });
+    assert_eq!(server.revocations(), ["refresh_token", "access_token"]);
+
+    pty.send("q");
+    assert_eq!(pty.wait_exit(WAIT), 0);
+    pty.with_screen(|s| {
+        assert!(!s.alternate_screen(), "the alternate screen was left");
+        assert!(!s.hide_cursor(), "the cursor is visible again");
+    });
+    for secret in server.issued_secrets() {
+        assert!(!pty.contents().contains(&secret));
+    }
+}
+
+fn find(screen: &vt100::Screen, text: &str) -> (u16, u16) {
+    let (rows, cols) = screen.size();
+    let (rows, cols) = (u16::from(rows), u16::from(cols));
+    for r in 0..rows {
+        let line: String = screen.contents_between(r, 0, r, cols);
+        if let Some(byte) = line.find(text) {
+            return (r, line[..byte].chars().count() as u16);
+        }
+    }
+    panic!("{text:?} not on screen:\n{}", screen.contents());
+}
+
+#[test]
+fn a_login_to_a_server_that_never_answers_leaves_the_ui_responsive() {
+    // Accepts connections and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let sb = Sandbox::new();
+    sb.ok(&["add", "silent", &format!("http://127.0.0.1:{port}/mcp")]);
+    sb.ok(&["add", "other", "https://other.example.com/mcp"]);
+    let mut pty = tui(&sb, "normal");
+    pty.wait_for("the list", WAIT, |s| row(s, "silent").contains("none"));
+    // The list is sorted: "other" first. Select "silent" and start the login.
+    pty.send("j");
+    pty.wait_text("╭ silent", WAIT);
+    pty.send("l");
+    pty.wait_for("the login to start", WAIT, |s| row(s, "silent").contains("login"));
+
+    let started = Instant::now();
+    pty.send("k");
+    let moved = pty.wait_text("╭ other", WAIT);
+    pty.send("?");
+    let help = pty.wait_text("╭ Keys", WAIT);
+    assert!(
+        moved < Duration::from_millis(500) && help < Duration::from_millis(500),
+        "{moved:?} {help:?}"
+    );
+    pty.send("\x1b");
+    pty.wait_for("the help to close", WAIT, |s| !s.contains("╭ Keys"));
+    pty.send("q");
+    assert_eq!(pty.wait_exit(Duration::from_secs(5)), 0);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "quit did not wait for the network"
+    );
+    drop(silent);
+}
+
+#[test]
+fn esc_cancels_a_login_and_frees_its_port() {
+    let server = TestServer::start(Options::default());
+    let sb = Sandbox::new();
+    sb.ok(&["add", "demo", &server.mcp_url()]);
+    let mut pty = tui(&sb, "ignore");
+    pty.wait_for("the list", WAIT, |s| row(s, "demo").contains("none"));
+    pty.send("l");
+    pty.wait_text("Open this URL if no browser appeared", WAIT);
+    let log = sb.path("browser.log");
+    let start = Instant::now();
+    let port: u16 = loop {
+        if let Some(port) = std::fs::read_to_string(&log)
+            .ok()
+            .and_then(|l| l.split("on port ").nth(1).and_then(|p| p.trim().parse().ok()))
+        {
+            break port;
+        }
+        assert!(start.elapsed() < WAIT, "the browser never reached the callback");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(
+        std::net::TcpListener::bind(("127.0.0.1", port)).is_err(),
+        "the callback port is in use"
+    );
+    pty.send("\x1b");
+    pty.wait_text("demo: login failed: the login was cancelled", WAIT);
+    let free = Instant::now();
+    while std::net::TcpListener::bind(("127.0.0.1", port)).is_err() {
+        assert!(
+            free.elapsed() < Duration::from_secs(2),
+            "port {port} is still taken after cancelling"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    pty.send("q");
+    assert_eq!(pty.wait_exit(WAIT), 0);
+}
+
+#[test]
+fn add_and_delete_a_server_from_the_ui() {
+    let sb = Sandbox::new();
+    let mut pty = tui(&sb, "normal");
+    pty.wait_text("No MCP servers yet.", WAIT);
+    pty.send("a");
+    pty.wait_text("Add a server", WAIT);
+    pty.send("notes\thttp://example.com/mcp\r");
+    pty.wait_text("plain http:// is only allowed", WAIT);
+    // Fix the URL: clear the field and type it again.
+    pty.send(&"\x7f".repeat(40));
+    pty.send("https://notes.example.com/mcp\r");
+    pty.wait_for("the new server", WAIT, |s| row(s, "notes").contains("none"));
+    assert!(pty.contents().contains("notes: added https://notes.example.com/mcp"));
+    pty.send("d");
+    pty.wait_text("Delete notes?", WAIT);
+    pty.send("y");
+    pty.wait_text("No MCP servers yet.", WAIT);
+    pty.send("q");
+    assert_eq!(pty.wait_exit(WAIT), 0);
+    assert_eq!(sb.ok(&["list", "--json"]).json(), serde_json::json!([]));
+}
