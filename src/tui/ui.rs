@@ -15,7 +15,8 @@ use crate::oauth::discovery::DiscoveryMode;
 use crate::oauth::flow::LoginStep;
 use crate::store::ClientSource;
 
-const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+/// Geometric shapes rather than braille: every monospace font has them at one cell wide.
+const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
 
 /// Colours, or none under `NO_COLOR` (then emphasis is carried by bold and reverse video).
 struct Theme {
@@ -101,7 +102,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     } else if app.accounts.is_empty() {
         draw_welcome(frame, body, &theme);
     } else {
-        let list_width = (area.width * 2 / 5).clamp(30, 52);
+        let list_width = (area.width * 9 / 20).clamp(30, 60);
         let [list, detail] = Layout::horizontal([Constraint::Length(list_width), Constraint::Min(20)]).areas(body);
         draw_list(frame, list, app, &theme);
         draw_detail(frame, detail, app, &theme);
@@ -183,13 +184,20 @@ fn fit(text: &str, width: usize) -> String {
     }
 }
 
+/// The largest unit only, to fit a narrow column: `59m`, `3h`, `2d ago`.
 fn time_left(account: &Account, now: i64) -> String {
+    let short = |secs: i64| match secs {
+        ..60 => format!("{}s", secs.max(0)),
+        60..3600 => format!("{}m", secs / 60),
+        3600..86_400 => format!("{}h", secs / 3600),
+        _ => format!("{}d", secs / 86_400),
+    };
     match account.token() {
         None => "-".to_owned(),
         Some(t) => match t.expires_at {
             None => "∞".to_owned(),
-            Some(at) if at > now => span(at - now),
-            Some(_) => "expired".to_owned(),
+            Some(at) if at > now => short(at - now),
+            Some(at) => format!("{} ago", short(now - at)),
         },
     }
 }
@@ -212,11 +220,11 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     // Keep the selection in view.
     let first = selected.map_or(0, |s| s.saturating_sub(height.saturating_sub(1)));
     let width = inner.width as usize;
-    // badge (10) + space + name + [space + host] + space + time left (8); the host goes first when narrow.
-    let left_w = 8;
+    // badge (10) + space + name + [space + host] + space + time left (7); the host goes first when narrow.
+    let left_w = 7;
     let flexible = width.saturating_sub(10 + 1 + 1 + left_w);
-    let (name_w, host_w) = if flexible >= 26 {
-        let name_w = (flexible * 2 / 5).clamp(10, 20);
+    let (name_w, host_w) = if flexible >= 20 {
+        let name_w = (flexible * 2 / 5).clamp(8, 20);
         (name_w, flexible - name_w - 1)
     } else {
         (flexible, 0)

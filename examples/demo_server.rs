@@ -1,0 +1,33 @@
+//! A local authorization server and MCP endpoint to try mcp-accounts against (and to make the README's
+//! screenshots): the test server of `tests/support/`, auto-approving every login on 127.0.0.1.
+//!
+//! ```sh
+//! cargo run --example demo_server -- --token-ttl 3600     # prints the MCP URL, serves until killed
+//! ```
+
+#[allow(dead_code)]
+#[path = "../tests/support/auth_server.rs"]
+mod auth_server;
+
+use std::io::Write;
+
+fn main() {
+    let mut opts = auth_server::Options::default();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match (arg.as_str(), args.next().and_then(|v| v.parse::<u64>().ok())) {
+            ("--token-ttl", Some(secs)) => opts.token_ttl_secs = secs,
+            ("--latency-ms", Some(ms)) => opts.latency = std::time::Duration::from_millis(ms),
+            _ => {
+                eprintln!("usage: demo_server [--token-ttl SECS] [--latency-ms MS]");
+                std::process::exit(2);
+            }
+        }
+    }
+    let server = auth_server::TestServer::start(opts);
+    println!("{}", server.mcp_url());
+    let _ = std::io::stdout().flush();
+    loop {
+        std::thread::park();
+    }
+}
