@@ -117,6 +117,11 @@ mkdir -p screenshots
 settle "Servers (5)"
 shot list
 
+keys '?'
+settle "╭ Keys"
+shot help
+keys Escape
+
 keys j
 settle "╭ notes"
 shot detail
@@ -127,10 +132,5 @@ keys l
 settle "Open this URL if no browser appeared"
 shot login
 keys Escape
-settle "login failed"
-
-keys '?'
-settle "╭ Keys"
-shot help
-keys Escape
+settle "login cancelled"
 keys q

@@ -42,9 +42,24 @@ pub enum TaskEvent {
     Done {
         name: String,
         kind: TaskKind,
-        outcome: Result<String, String>,
+        outcome: Result<String, Failure>,
     },
     LoadFailed(String),
+}
+
+/// How a task did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// What went wrong, in words.
+    Error(String),
+    /// The user (or quitting) stopped it.
+    Cancelled,
+}
+
+impl From<String> for Failure {
+    fn from(text: String) -> Self {
+        Failure::Error(text)
+    }
 }
 
 /// The kinds of work a task does for an account.
@@ -109,7 +124,7 @@ pub struct Busy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     pub kind: TaskKind,
-    pub ok: bool,
+    pub level: Level,
     pub text: String,
     pub at: i64,
 }
@@ -300,13 +315,13 @@ impl App {
             }
             TaskEvent::Done { name, kind, outcome } => {
                 self.busy.remove(&name);
-                let (ok, text) = match outcome {
-                    Ok(text) => (true, text),
-                    Err(text) => (false, format!("{} failed: {text}", kind.noun())),
+                let (level, text) = match outcome {
+                    Ok(text) => (Level::Success, text),
+                    Err(Failure::Error(text)) => (Level::Error, format!("{} failed: {text}", kind.noun())),
+                    Err(Failure::Cancelled) => (Level::Info, format!("{} cancelled; nothing changed", kind.noun())),
                 };
-                let level = if ok { Level::Success } else { Level::Error };
                 self.say(level, format!("{name}: {text}"));
-                if kind == TaskKind::Add && ok {
+                if kind == TaskKind::Add && level == Level::Success {
                     self.selected = Some(name.clone());
                     self.filter.clear();
                 }
@@ -314,7 +329,7 @@ impl App {
                     name,
                     Outcome {
                         kind,
-                        ok,
+                        level,
                         text,
                         at: self.now,
                     },

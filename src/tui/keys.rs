@@ -145,6 +145,13 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::Top,
     },
     Binding {
+        keys: &[KeyCode::Char('G'), KeyCode::End],
+        label: "G/End",
+        hint: None,
+        description: "last server",
+        action: Action::Bottom,
+    },
+    Binding {
         keys: &[KeyCode::PageDown, KeyCode::Char(' ')],
         label: "PgDn",
         hint: None,
@@ -157,13 +164,6 @@ pub const BINDINGS: &[Binding] = &[
         hint: None,
         description: "scroll the details up",
         action: Action::ScrollUp,
-    },
-    Binding {
-        keys: &[KeyCode::Char('G'), KeyCode::End],
-        label: "G/End",
-        hint: None,
-        description: "last server",
-        action: Action::Bottom,
     },
 ];
 

@@ -8,7 +8,7 @@ use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-use super::app::{Command, Event, TaskEvent, TaskKind};
+use super::app::{Command, Event, Failure, TaskEvent, TaskKind};
 use super::form::NewServer;
 use crate::account::{load_accounts, relative_expiry};
 use crate::browser::open_browser;
@@ -134,8 +134,11 @@ impl Tasks {
         self.spawn(name, TaskKind::Login, move |store, http, name| async move {
             let outcome = flow::login(&*store, &http, &name, &opts).await;
             logins.lock().unwrap_or_else(|p| p.into_inner()).remove(&name);
-            let outcome = outcome.map_err(|e| e.to_string())?;
-            Ok(format!("logged in; {}", describe(&outcome.token)))
+            match outcome {
+                Ok(outcome) => Ok(format!("logged in; {}", describe(&outcome.token))),
+                Err(crate::oauth::Error::Cancelled) => Err(Failure::Cancelled),
+                Err(e) => Err(Failure::Error(e.to_string())),
+            }
         });
     }
 
@@ -143,7 +146,7 @@ impl Tasks {
     fn spawn<F, Fut>(&self, name: String, kind: TaskKind, work: F)
     where
         F: FnOnce(Arc<Store>, HttpClient, String) -> Fut + Send + 'static,
-        Fut: std::future::Future<Output = Result<String, String>> + Send + 'static,
+        Fut: std::future::Future<Output = Result<String, Failure>> + Send + 'static,
     {
         let (store, http, events, shutdown) = (
             self.store.clone(),
@@ -154,14 +157,14 @@ impl Tasks {
         tokio::spawn(async move {
             let outcome = tokio::select! {
                 outcome = work(store, http, name.clone()) => outcome,
-                _ = shutdown.cancelled() => Err("cancelled".to_owned()),
+                _ = shutdown.cancelled() => Err(Failure::Cancelled),
             };
             let _ = events.send(Event::Task(TaskEvent::Done { name, kind, outcome }));
         });
     }
 }
 
-async fn add(store: Arc<Store>, server: NewServer) -> Result<String, String> {
+async fn add(store: Arc<Store>, server: NewServer) -> Result<String, Failure> {
     let record = ServerRecord {
         url: server.url.clone(),
         client_id: server.client_id,

@@ -5,7 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use super::app::{App, Command, Event, Popup, TaskEvent, TaskKind};
+use super::app::{App, Command, Event, Failure, Popup, TaskEvent, TaskKind};
 use super::form::NewServer;
 use super::ui::draw;
 use crate::account::Account;
@@ -228,7 +228,7 @@ fn esc_cancels_the_running_login() {
     app.update(Event::Task(TaskEvent::Done {
         name: "notes".into(),
         kind: TaskKind::Login,
-        outcome: Err("the login was cancelled".into()),
+        outcome: Err(Failure::Cancelled),
     }));
     assert!(app.busy.is_empty());
     assert_eq!(app.update(ch('l')), [Command::Login("notes".into())]);
@@ -298,7 +298,7 @@ fn task_results_update_state_and_reload() {
     }));
     assert_eq!(commands, [Command::Reload]);
     assert!(app.busy.is_empty());
-    assert!(app.outcomes["notes"].ok);
+    assert_eq!(app.outcomes["notes"].level, super::app::Level::Success);
     assert_eq!(app.log.back().unwrap().text, "notes: logged in; expires in 59m");
 }
 
@@ -355,7 +355,7 @@ fn filter_narrows_the_list_and_esc_clears_it() {
     app.update(Event::Task(TaskEvent::Done {
         name: "notes".into(),
         kind: TaskKind::Login,
-        outcome: Err("cancelled".into()),
+        outcome: Err(Failure::Cancelled),
     }));
     app.update(key(KeyCode::Esc));
     assert_eq!(app.visible().len(), 5);
@@ -439,7 +439,9 @@ fn snapshot_failed_refresh() {
     app.update(Event::Task(TaskEvent::Done {
         name: "github".into(),
         kind: TaskKind::Refresh,
-        outcome: Err("http://auth.github.example.com/token answered HTTP 503".into()),
+        outcome: Err(Failure::Error(
+            "http://auth.github.example.com/token answered HTTP 503".into(),
+        )),
     }));
     snapshot("refresh_failed", &app);
 }

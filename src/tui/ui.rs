@@ -356,11 +356,12 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         lines.extend(busy_lines(app, busy, w, theme));
         lines.push(Line::default());
     } else if let Some(outcome) = app.outcomes.get(&account.name) {
-        let (mark, style) = if outcome.ok {
-            ("✓", theme.fg(Color::Green))
-        } else {
-            ("✗", theme.level(Level::Error))
+        let mark = match outcome.level {
+            Level::Success => "✓",
+            Level::Error => "✗",
+            Level::Info => "·",
         };
+        let style = theme.level(outcome.level);
         lines.push(Line::from(vec![
             Span::styled(format!("{mark} "), style),
             Span::styled(clean(&outcome.text), style),
