@@ -1,10 +1,12 @@
-//! One channel for everything the UI reacts to: terminal input and ticks (from a task that reads crossterm's
-//! event stream) and background task results (sent by `tasks.rs` through [`EventHandler::sender`]).
+//! One channel for everything the UI reacts to: terminal input and ticks, and background task results
+//! (sent by `tasks.rs` through [`EventHandler::sender`]).
+//!
+//! Input and ticks come from a thread of their own, not from a tokio task: when 200 refreshes keep the
+//! runtime's workers busy with store writes, a key press must still reach the UI loop at once.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
-use futures::StreamExt;
+use crossterm::event::{self as term, Event as TermEvent, KeyEventKind};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use super::app::Event;
@@ -19,34 +21,14 @@ pub struct EventHandler {
 }
 
 impl EventHandler {
-    /// Start reading the terminal and ticking (on the current tokio runtime).
+    /// Start the input-and-tick thread. It ends by itself once the receiving side is gone.
     pub fn start() -> Self {
         let (tx, rx) = unbounded_channel();
         let sender = tx.clone();
-        tokio::spawn(async move {
-            let mut input = EventStream::new();
-            let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / TICK_HZ));
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-            loop {
-                let event = tokio::select! {
-                    _ = sender.closed() => break,
-                    _ = tick.tick() => Event::Tick { now: unix_now() },
-                    input = input.next() => match input {
-                        Some(Ok(TermEvent::Key(key))) if key.kind == KeyEventKind::Press => Event::Key(key),
-                        Some(Ok(TermEvent::Resize(_, _))) => Event::Resize,
-                        Some(Ok(_)) => continue,
-                        // The terminal is gone: nothing more will come.
-                        Some(Err(_)) | None => {
-                            let _ = sender.send(Event::InputClosed);
-                            break;
-                        }
-                    },
-                };
-                if sender.send(event).is_err() {
-                    break;
-                }
-            }
-        });
+        std::thread::Builder::new()
+            .name("tui-input".to_owned())
+            .spawn(move || read_input(sender))
+            .expect("spawning the input thread");
         EventHandler { tx, rx }
     }
 
@@ -63,5 +45,39 @@ impl EventHandler {
     /// The next event if one is already waiting (to handle a burst before redrawing).
     pub fn try_next(&mut self) -> Option<Event> {
         self.rx.try_recv().ok()
+    }
+}
+
+fn read_input(sender: UnboundedSender<Event>) {
+    let period = Duration::from_secs_f64(1.0 / TICK_HZ);
+    let mut next_tick = Instant::now() + period;
+    while !sender.is_closed() {
+        let wait = next_tick.saturating_duration_since(Instant::now());
+        let event = match term::poll(wait) {
+            Ok(true) => match term::read() {
+                Ok(TermEvent::Key(key)) if key.kind == KeyEventKind::Press => Some(Event::Key(key)),
+                Ok(TermEvent::Resize(_, _)) => Some(Event::Resize),
+                Ok(_) => None,
+                Err(_) => Some(Event::InputClosed),
+            },
+            Ok(false) => None,
+            // The terminal is gone: nothing more will come.
+            Err(_) => Some(Event::InputClosed),
+        };
+        let closed = matches!(event, Some(Event::InputClosed));
+        if let Some(event) = event
+            && sender.send(event).is_err()
+        {
+            return;
+        }
+        if closed {
+            return;
+        }
+        if Instant::now() >= next_tick {
+            next_tick += period;
+            if sender.send(Event::Tick { now: unix_now() }).is_err() {
+                return;
+            }
+        }
     }
 }
