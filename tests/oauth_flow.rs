@@ -734,3 +734,47 @@ fn an_iss_from_another_server_is_refused() {
     );
     assert_eq!(list_row(&sb)["status"], "none");
 }
+
+/// Everything the MCP TypeScript SDK's example server does differently from a textbook server (see
+/// tests/interop.rs for the real one), kept covered here without Node.
+#[test]
+fn a_server_that_behaves_like_the_typescript_sdk_example() {
+    let (sb, server) = setup(Options {
+        issuer_trailing_slash: true,
+        localhost_urls: true,
+        issue_refresh_token: false,
+        revocation: false,
+        lowercase_bearer: true,
+        invalid_token_500: true,
+        registration_limit: Some(1),
+        challenge_scope: None,
+        scopes_supported: vec!["mcp:tools"],
+        ..Options::default()
+    });
+    assert!(
+        server.mcp_url().starts_with("http://localhost:"),
+        "{}",
+        server.mcp_url()
+    );
+    assert!(server.issuer().ends_with('/'));
+    let login = sb.login("test", "normal");
+    assert_eq!(login.code, 0, "{login}");
+    assert!(login.stdout.contains("no refresh token; scopes: mcp:tools"), "{login}");
+    let row = list_row(&sb);
+    assert_eq!(
+        (row["status"].as_str(), row["issuer"].as_str()),
+        (Some("valid"), Some(server.issuer().as_str()))
+    );
+    assert_eq!(mcp_call(&server, &token_of(&sb)), 200);
+    assert_eq!(mcp_call(&server, "garbage"), 500);
+    assert!(
+        sb.run(&["refresh", "test"])
+            .one_error_line()
+            .contains("issued no refresh token")
+    );
+    assert!(sb.ok(&["logout", "test"]).stdout.contains("no revocation endpoint"));
+    // A second registration would be refused (429): the stored one is reused.
+    let again = sb.login("test", "normal");
+    assert_eq!(again.code, 0, "{again}");
+    assert_eq!(server.registrations().len(), 1);
+}

@@ -92,6 +92,8 @@ pub struct Options {
     pub wrong_iss: bool,
     /// The token endpoint answers 500 this many times before working.
     pub token_500_times: u32,
+    /// After this many registrations, registration answers 429 (the TypeScript SDK allows 20 per hour).
+    pub registration_limit: Option<usize>,
 }
 
 impl Default for Options {
@@ -122,6 +124,7 @@ impl Default for Options {
             oversized_metadata: None,
             wrong_iss: false,
             token_500_times: 0,
+            registration_limit: None,
         }
     }
 }
@@ -513,6 +516,17 @@ async fn register(State(inner): State<Arc<Inner>>, body: Bytes) -> Response {
     }
     let client_id = inner.next("client");
     let mut d = inner.data();
+    if inner
+        .opts
+        .registration_limit
+        .is_some_and(|limit| d.registrations.len() >= limit)
+    {
+        return oauth_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            "registration rate limit",
+        );
+    }
     d.registrations.push(request.clone());
     d.clients.insert(client_id.clone(), uris.clone());
     json_response(
