@@ -107,3 +107,22 @@ async fn without_a_verdict_the_browser_gets_a_neutral_page() {
     assert!(page.contains("see the terminal"), "{page}");
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_answer_with_another_state_is_refused_and_does_not_count() {
+    let (server, redirect_uri, mut results) = start_callback_server(0).await.unwrap();
+    server.expect_state("right");
+    for query in ["code=c&state=wrong", "code=c", "error=access_denied&state=old"] {
+        let (status, page) = get(format!("{redirect_uri}?{query}")).await;
+        assert_eq!(status, 400, "{query}");
+        assert!(page.contains("another sign-in attempt"), "{page}");
+    }
+    assert_eq!(server.refused(), 3);
+    assert!(results.try_recv().is_err(), "none of them reached the flow");
+    let browser = tokio::spawn(get(format!("{redirect_uri}?code=good&state=right")));
+    let mut result = results.await.unwrap();
+    assert_eq!(result.code.as_ref().unwrap().expose(), "good");
+    result.answer(Verdict::Success("ok".into()));
+    assert_eq!(browser.await.unwrap().0, 200);
+    server.shutdown().await;
+}

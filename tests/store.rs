@@ -360,3 +360,17 @@ fn two_connections_share_one_file() {
     assert!(one.try_acquire_lease("s", "one", 0, 10_000).unwrap());
     assert!(!two.try_acquire_lease("s", "two", 1, 10_000).unwrap());
 }
+
+#[test]
+fn the_lease_of_a_process_that_is_gone_is_free_at_once() {
+    let store = KvTokenStore::new(SqliteKv::open_in_memory().unwrap());
+    // A lease left by a crashed process (a pid that does not run), valid for another minute.
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let dead_pid = child.id();
+    child.wait().unwrap();
+    let lease = format!(r#"{{"owner":"crashed","pid":{dead_pid},"expires_at_ms":60000}}"#);
+    store.kv().set("lease:refresh:s", &lease).unwrap();
+    assert!(store.try_acquire_lease("s", "me", 1_000, 500).unwrap());
+    // A lease of a live process (this one) still holds.
+    assert!(!store.try_acquire_lease("s", "other", 1_100, 500).unwrap());
+}

@@ -3,9 +3,13 @@
 //! It listens on 127.0.0.1 only, hands exactly one authorization response (a request to `/callback` with a
 //! `code` or an `error`) to the flow, and answers the browser with the flow's verdict on a small page from
 //! `assets/`. Requests without `code`/`error` (a favicon, a prefetch) get a 404 and do not count; requests
-//! after the first result are told the sign-in is over. Dropping or shutting down the server frees the port.
+//! after the first result are told the sign-in is over. Once the flow has said which `state` it expects
+//! ([`CallbackServer::expect_state`]), an answer with another state (a tab left from an earlier attempt, a
+//! forgery) is refused and does not count either: it cannot end the login that is waiting. Dropping or
+//! shutting down the server frees the port.
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -60,6 +64,7 @@ pub enum Verdict {
 #[derive(Debug)]
 pub struct CallbackServer {
     addr: SocketAddr,
+    shared: Arc<Shared>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -68,6 +73,16 @@ impl CallbackServer {
     /// The bound address (always 127.0.0.1).
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Refuse every answer whose `state` is not `state` (compared exactly).
+    pub fn expect_state(&self, state: &str) {
+        *self.shared.expected_state.lock().unwrap_or_else(|p| p.into_inner()) = Some(state.to_owned());
+    }
+
+    /// How many answers were refused for a wrong or missing `state`.
+    pub fn refused(&self) -> usize {
+        self.shared.refused.load(Ordering::Relaxed)
     }
 
     /// Stop listening and wait until the port is free again.
@@ -95,8 +110,11 @@ impl Drop for CallbackServer {
     }
 }
 
+#[derive(Debug)]
 struct Shared {
     result: Mutex<Option<oneshot::Sender<CallbackResult>>>,
+    expected_state: Mutex<Option<String>>,
+    refused: AtomicUsize,
 }
 
 /// Bind 127.0.0.1 on `port` (0: any free port) and start serving.
@@ -118,11 +136,13 @@ pub async fn start_callback_server(
     let (result_tx, result_rx) = oneshot::channel();
     let shared = Arc::new(Shared {
         result: Mutex::new(Some(result_tx)),
+        expected_state: Mutex::new(None),
+        refused: AtomicUsize::new(0),
     });
     let app = Router::new()
         .route(CALLBACK_PATH, get(handle))
         .fallback(|| async { page(StatusCode::NOT_FOUND, "Not found", "There is nothing here.", false) })
-        .with_state(shared);
+        .with_state(shared.clone());
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let serve = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -134,6 +154,7 @@ pub async fn start_callback_server(
     Ok((
         CallbackServer {
             addr,
+            shared,
             stop: Some(stop_tx),
             task: Some(task),
         },
@@ -149,6 +170,19 @@ async fn handle(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) ->
             StatusCode::NOT_FOUND,
             "Not found",
             "This is not an authorization response.",
+            false,
+        );
+    }
+    let expected = shared.expected_state.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    if let Some(expected) = expected
+        && result.state.as_ref().map(Secret::expose) != Some(expected.as_str())
+    {
+        shared.refused.fetch_add(1, Ordering::Relaxed);
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Not this sign-in",
+            "This answer belongs to another sign-in attempt (its state does not match) and was ignored. \
+             Finish the sign-in in the tab that mcp-accounts opened last.",
             false,
         );
     }

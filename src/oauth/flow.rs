@@ -413,6 +413,7 @@ async fn authorize(
     let (auth_url, state) = request.url();
     // Only https:// or loopback http:// ever reaches a browser (a javascript: or file: URL never does).
     check_transport(&auth_url).map_err(Error::from)?;
+    callback.expect_state(state.secret());
     opts.report(LoginStep::WaitingForBrowser {
         url: auth_url.to_string(),
     });
@@ -424,7 +425,13 @@ async fn authorize(
 
     let waited = tokio::select! {
         result = results => result.map_err(|_| Error::Callback("the callback server stopped unexpectedly".to_owned())),
-        _ = tokio::time::sleep(opts.timeout) => Err(Error::LoginTimedOut(opts.timeout.as_secs())),
+        _ = tokio::time::sleep(opts.timeout) => Err(match callback.refused() {
+            0 => Error::LoginTimedOut(opts.timeout.as_secs()),
+            refused => Error::Callback(format!(
+                "no browser callback for this login within {} s; {refused} answer(s) for another login attempt were refused (state mismatch)",
+                opts.timeout.as_secs()
+            )),
+        }),
     };
     let mut result = match waited {
         Ok(result) => result,

@@ -130,10 +130,13 @@ impl ClientRegistration {
 }
 
 /// A refresh lease (`lease:refresh:NAME`): who is refreshing and until when the claim holds. A crashed
-/// owner's lease simply expires.
+/// owner's lease is free at once when its process is known to be gone, and expires anyway.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lease {
     pub owner: String,
+    /// The process that holds it, for the liveness check.
+    #[serde(default)]
+    pub pid: Option<u32>,
     /// Unix milliseconds.
     pub expires_at_ms: i64,
 }
@@ -235,6 +238,16 @@ impl<K: KvStore> KvTokenStore<K> {
     }
 }
 
+/// Whether process `pid` still runs on this machine. Where that cannot be told (no `/proc`), it is assumed
+/// to run, and its lease holds until it expires.
+fn process_alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    let proc = std::path::Path::new("/proc");
+    !proc.join("self").exists() || proc.join(pid.to_string()).exists()
+}
+
 /// Why `add` failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AddError {
@@ -326,13 +339,14 @@ impl<K: KvStore> TokenStore for KvTokenStore<K> {
         let (raw, lease) = self.lease(name)?;
         let free = match &lease {
             None => true,
-            Some(l) => l.owner == owner || l.expires_at_ms <= now_ms,
+            Some(l) => l.owner == owner || l.expires_at_ms <= now_ms || l.pid.is_some_and(|pid| !process_alive(pid)),
         };
         if !free {
             return Ok(false);
         }
         let new = Lease {
             owner: owner.to_owned(),
+            pid: Some(std::process::id()),
             expires_at_ms: now_ms.saturating_add(ttl_ms),
         };
         self.kv

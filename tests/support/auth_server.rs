@@ -302,6 +302,19 @@ impl TestServer {
             .cloned()
             .collect()
     }
+    /// Refresh tokens the server would accept now (not rotated away, grant alive).
+    pub fn live_refresh_tokens(&self) -> Vec<String> {
+        let d = self.inner.data();
+        d.refresh
+            .iter()
+            .filter(|(_, g)| !d.dead_families.contains(&g.family))
+            .map(|(t, _)| t.clone())
+            .collect()
+    }
+    /// Whether a refresh token was ever presented twice (reuse detection fired).
+    pub fn reuse_detected(&self) -> bool {
+        !self.inner.data().dead_families.is_empty()
+    }
     /// Whether the access token is accepted by the MCP endpoint now.
     pub fn accepts(&self, token: &str) -> bool {
         access_ok(&self.inner, token)
