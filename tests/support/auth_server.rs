@@ -47,6 +47,29 @@ pub enum Metadata {
     None,
 }
 
+/// Misbehaviour that can be switched on while the server runs ([`TestServer::set_hostile`]).
+#[derive(Debug, Clone)]
+pub enum Hostile {
+    /// The authorization server metadata is this body (invalid JSON, the wrong shape…).
+    MetadataBody(&'static str),
+    /// The metadata names this authorization endpoint (`javascript:…`, `file:…`).
+    AuthorizationEndpoint(&'static str),
+    /// The metadata is `bytes` long; `with_length` says whether Content-Length announces it.
+    HugeMetadata { bytes: usize, with_length: bool },
+    /// The metadata trickles one byte every 200 ms, forever.
+    TrickleMetadata,
+    /// The token endpoint redirects elsewhere.
+    TokenRedirect,
+    /// The registration endpoint redirects elsewhere.
+    RegistrationRedirect,
+    /// The registration response is this body.
+    RegistrationBody(&'static str),
+    /// The token response is this body (status 200).
+    TokenBody(&'static str),
+    /// The authorization endpoint sends the user back with `error=access_denied` and this description.
+    AuthorizeError(&'static str),
+}
+
 /// The switches. `Options::default()` is a well-behaved current server.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -166,12 +189,16 @@ struct Data {
 
 struct Inner {
     opts: Options,
+    hostile: Mutex<Option<Hostile>>,
     base: String,
     data: Mutex<Data>,
     counter: AtomicU64,
 }
 
 impl Inner {
+    fn hostile(&self) -> Option<Hostile> {
+        self.hostile.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
     fn data(&self) -> std::sync::MutexGuard<'_, Data> {
         self.data.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -236,6 +263,7 @@ impl TestServer {
                 ..Data::default()
             }),
             opts,
+            hostile: Mutex::new(None),
             counter: AtomicU64::new(1),
         });
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -301,6 +329,14 @@ impl TestServer {
             .chain(d.used_refresh.keys())
             .cloned()
             .collect()
+    }
+    /// Switch misbehaviour on (or off with `None`).
+    pub fn set_hostile(&self, hostile: Option<Hostile>) {
+        *self.inner.hostile.lock().unwrap_or_else(|p| p.into_inner()) = hostile;
+    }
+    /// Make the next `n` token requests fail with 500.
+    pub fn fail_token_requests(&self, n: u32) {
+        self.inner.data().token_failures_left = n;
     }
     /// Refresh tokens the server would accept now (not rotated away, grant alive).
     pub fn live_refresh_tokens(&self) -> Vec<String> {
@@ -481,6 +517,12 @@ async fn as_metadata(State(inner): State<Arc<Inner>>, request: Request) -> Respo
     if !served {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     }
+    match inner.hostile() {
+        Some(Hostile::MetadataBody(body)) => return json_response_raw(StatusCode::OK, body),
+        Some(Hostile::HugeMetadata { bytes, with_length }) => return huge_body(bytes, with_length),
+        Some(Hostile::TrickleMetadata) => return trickle_body(),
+        _ => {}
+    }
     let o = &inner.opts;
     let mut doc = json!({
         "issuer": if o.wrong_issuer { "https://evil.example".to_owned() } else { inner.issuer() },
@@ -506,12 +548,57 @@ async fn as_metadata(State(inner): State<Arc<Inner>>, request: Request) -> Respo
     if let Some(size) = o.oversized_metadata {
         doc["padding"] = json!("x".repeat(size));
     }
+    if let Some(Hostile::AuthorizationEndpoint(url)) = inner.hostile() {
+        doc["authorization_endpoint"] = json!(url);
+    }
     json_response(StatusCode::OK, doc)
+}
+
+fn json_response_raw(status: StatusCode, body: &'static str) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+fn redirect_elsewhere() -> Response {
+    (StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, "http://127.0.0.1:9/elsewhere")]).into_response()
+}
+
+/// A valid-looking JSON document of `bytes` bytes, streamed in 64 KiB chunks.
+fn huge_body(bytes: usize, with_length: bool) -> Response {
+    const CHUNK: usize = 64 * 1024;
+    let chunks = bytes.div_ceil(CHUNK);
+    let stream = futures::stream::iter((0..chunks).map(move |i| {
+        let len = if i + 1 == chunks { bytes - i * CHUNK } else { CHUNK };
+        Ok::<_, std::io::Error>(Bytes::from(vec![b' '; len]))
+    }));
+    let mut response = (StatusCode::OK, axum::body::Body::from_stream(stream)).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
+    if with_length {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_LENGTH, bytes.to_string().parse().unwrap());
+    }
+    response
+}
+
+/// A body that never ends: one byte every 200 ms.
+fn trickle_body() -> Response {
+    let stream = futures::stream::unfold((), |()| async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        Some((Ok::<_, std::io::Error>(Bytes::from_static(b" ")), ()))
+    });
+    let mut response = (StatusCode::OK, axum::body::Body::from_stream(stream)).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
+    response
 }
 
 async fn register(State(inner): State<Arc<Inner>>, body: Bytes) -> Response {
     if !inner.opts.dcr {
         return (StatusCode::NOT_FOUND, "not found").into_response();
+    }
+    match inner.hostile() {
+        Some(Hostile::RegistrationRedirect) => return redirect_elsewhere(),
+        Some(Hostile::RegistrationBody(body)) => return json_response_raw(StatusCode::CREATED, body),
+        _ => {}
     }
     let Ok(request) = serde_json::from_slice::<Value>(&body) else {
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_client_metadata", "body is not JSON");
@@ -572,6 +659,14 @@ async fn authorize(State(inner): State<Arc<Inner>>, request: Request) -> Respons
         return (StatusCode::BAD_REQUEST, "redirect_uri is not registered").into_response();
     }
     let mut target = url::Url::parse(&redirect_uri).unwrap();
+    if let Some(Hostile::AuthorizeError(description)) = inner.hostile() {
+        target
+            .query_pairs_mut()
+            .append_pair("error", "access_denied")
+            .append_pair("error_description", description)
+            .append_pair("state", &get("state"));
+        return (StatusCode::FOUND, [(header::LOCATION, target.to_string())]).into_response();
+    }
     let problem = if get("response_type") != "code" {
         Some("response_type must be code")
     } else if get("code_challenge_method") != "S256" || get("code_challenge").len() != 43 {
@@ -632,6 +727,11 @@ fn basic_client_id(headers: &HeaderMap) -> Option<String> {
 }
 
 async fn token(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes) -> Response {
+    match inner.hostile() {
+        Some(Hostile::TokenRedirect) => return redirect_elsewhere(),
+        Some(Hostile::TokenBody(body)) => return json_response_raw(StatusCode::OK, body),
+        _ => {}
+    }
     let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
     let get = |k: &str| form.get(k).cloned().unwrap_or_default();
     let mut d = inner.data();

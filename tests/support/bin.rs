@@ -143,3 +143,35 @@ impl Sandbox {
         )
     }
 }
+
+/// Run `cmd` and measure it: what it printed, its wall time, and its peak RSS in KiB. The peak is read from
+/// `/proc/PID/status` (`VmHWM`) while the process runs: `wait4`'s figure would include the pages of this
+/// (large) test process, which the child shares until it execs.
+pub fn run_measured(cmd: &mut Command) -> (Run, std::time::Duration, i64) {
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let err = tempfile::NamedTempFile::new().unwrap();
+    cmd.stdout(out.reopen().unwrap()).stderr(err.reopen().unwrap());
+    let started = std::time::Instant::now();
+    let mut child = cmd.spawn().unwrap();
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0i64;
+    let status = loop {
+        if let Some(hwm) = std::fs::read_to_string(&status_file).ok().and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<i64>().ok())
+        }) {
+            peak_kib = peak_kib.max(hwm);
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    };
+    let run = Run {
+        code: status.code().unwrap_or(-1),
+        stdout: std::fs::read_to_string(out.path()).unwrap(),
+        stderr: std::fs::read_to_string(err.path()).unwrap(),
+    };
+    (run, started.elapsed(), peak_kib)
+}
