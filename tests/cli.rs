@@ -542,3 +542,46 @@ fn unwritable_places_give_clear_errors() {
 
     fs::set_permissions(&data, fs::Permissions::from_mode(0o700)).unwrap();
 }
+
+#[test]
+fn loose_permissions_are_tightened_with_a_warning() {
+    let sb = Sandbox::new();
+    let xdg = sb.path("xdg");
+    let run = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mcp-accounts"));
+        cmd.args(args)
+            .env_remove("MCP_ACCOUNTS_DB")
+            .env("HOME", sb.dir.path())
+            .env("XDG_DATA_HOME", &xdg);
+        support::bin::Run::from(cmd.output().unwrap())
+    };
+    assert_eq!(run(&["add", "a", "https://a.example"]).code, 0);
+    let dir = xdg.join("mcp-accounts");
+    let db = dir.join("accounts.db");
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::set_permissions(&db, fs::Permissions::from_mode(0o644)).unwrap();
+    let second = run(&["add", "b", "https://b.example"]);
+    assert_eq!(second.code, 0, "{second}");
+    let warnings: Vec<&str> = second.stderr.lines().collect();
+    assert_eq!(warnings.len(), 2, "{second}");
+    assert!(warnings.iter().all(|w| w.starts_with("warning: ")), "{second}");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("mcp-accounts had mode 0755") && w.contains("0700")),
+        "{second}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("accounts.db had mode 0644") && w.contains("0600")),
+        "{second}"
+    );
+    assert_eq!(fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+    assert_eq!(fs::metadata(&db).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        run(&["add", "c", "https://c.example"]).stderr,
+        "",
+        "no warning once tightened"
+    );
+}

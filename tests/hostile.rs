@@ -37,7 +37,10 @@ fn fails(sb: &Sandbox, args: &[&str], needle: &str, secs: u64) -> Run {
     eprintln!("{args:?}: exit {} in {elapsed:?}, peak RSS {rss_kib} KiB", run.code);
     assert_eq!(run.code, 1, "{args:?}: {run}");
     let last = run.stderr.lines().last().unwrap_or_default();
-    assert!(last.starts_with("error: ") && last.contains(needle), "{args:?}: {last:?} lacks {needle:?}");
+    assert!(
+        last.starts_with("error: ") && last.contains(needle),
+        "{args:?}: {last:?} lacks {needle:?}"
+    );
     assert!(!run.stderr.contains("panicked"), "{run}");
     assert!(!last.chars().any(|c| c.is_control()), "{last:?}");
     assert!(elapsed < Duration::from_secs(secs), "{args:?} took {elapsed:?}");
@@ -55,7 +58,10 @@ fn discover_fails(hostile: Hostile, needle: &str) {
 
 #[test]
 fn metadata_that_is_not_json() {
-    discover_fails(Hostile::MetadataBody("<html>oops</html>"), "authorization server metadata is not valid JSON");
+    discover_fails(
+        Hostile::MetadataBody("<html>oops</html>"),
+        "authorization server metadata is not valid JSON",
+    );
 }
 
 #[test]
@@ -64,12 +70,19 @@ fn metadata_of_the_wrong_shape() {
         Hostile::MetadataBody(r#"{"issuer": 42, "authorization_endpoint": ["x"]}"#),
         "a field has the wrong type or value",
     );
-    discover_fails(Hostile::MetadataBody(r#"[1, 2, 3]"#), "authorization server metadata is not valid JSON");
+    discover_fails(
+        Hostile::MetadataBody(r#"[1, 2, 3]"#),
+        "authorization server metadata is not valid JSON",
+    );
 }
 
 #[test]
 fn an_authorization_endpoint_that_is_not_a_web_page_is_never_opened() {
-    for url in ["javascript:alert(document.cookie)", "file:///etc/passwd", "data:text/html,<b>x</b>"] {
+    for url in [
+        "javascript:alert(document.cookie)",
+        "file:///etc/passwd",
+        "data:text/html,<b>x</b>",
+    ] {
         let (sb, server) = logged_in();
         server.set_hostile(Some(Hostile::AuthorizationEndpoint(url)));
         let before = records(&sb, "test");
@@ -108,7 +121,12 @@ fn redirects_on_token_and_registration_endpoints_are_refused() {
     let (sb, server) = logged_in();
     let before = records(&sb, "test");
     server.set_hostile(Some(Hostile::TokenRedirect));
-    fails(&sb, &["refresh", "test"], "redirects are not followed for token requests", 10);
+    fails(
+        &sb,
+        &["refresh", "test"],
+        "redirects are not followed for token requests",
+        10,
+    );
     let after = records(&sb, "test");
     assert_eq!(after[0], before[0]);
     let token: serde_json::Value = serde_json::from_str(after[1].as_ref().unwrap()).unwrap();
@@ -119,25 +137,46 @@ fn redirects_on_token_and_registration_endpoints_are_refused() {
 
     server.set_hostile(Some(Hostile::RegistrationRedirect));
     sb.ok(&["add", "fresh", &server.mcp_url()]);
-    fails(&sb, &["login", "fresh", "--timeout", "5"], "redirects are not followed for client registration", 10);
+    fails(
+        &sb,
+        &["login", "fresh", "--timeout", "5"],
+        "redirects are not followed for client registration",
+        10,
+    );
     assert_eq!(records(&sb, "fresh")[1], None);
 }
 
 #[test]
 fn a_registration_without_client_id_is_refused() {
     let (sb, server) = logged_in();
-    server.set_hostile(Some(Hostile::RegistrationBody(r#"{"client_name": "x", "redirect_uris": []}"#)));
+    server.set_hostile(Some(Hostile::RegistrationBody(
+        r#"{"client_name": "x", "redirect_uris": []}"#,
+    )));
     sb.ok(&["add", "fresh", &server.mcp_url()]);
-    fails(&sb, &["login", "fresh", "--timeout", "5"], "missing field `client_id`", 10);
+    fails(
+        &sb,
+        &["login", "fresh", "--timeout", "5"],
+        "missing field `client_id`",
+        10,
+    );
     assert_eq!(records(&sb, "fresh")[2], None, "no registration stored");
 }
 
 #[test]
 fn broken_token_responses_are_refused_and_the_token_kept() {
     let cases = [
-        (r#"{"token_type": "Bearer", "expires_in": 3600}"#, "missing field `access_token`"),
-        (r#"{"access_token": "x", "token_type": "Bearer", "expires_in": -5}"#, "the token response is not valid"),
-        (r#"{"access_token": "x", "token_type": "mac"}"#, "MCP needs a Bearer token"),
+        (
+            r#"{"token_type": "Bearer", "expires_in": 3600}"#,
+            "missing field `access_token`",
+        ),
+        (
+            r#"{"access_token": "x", "token_type": "Bearer", "expires_in": -5}"#,
+            "the token response is not valid",
+        ),
+        (
+            r#"{"access_token": "x", "token_type": "mac"}"#,
+            "MCP needs a Bearer token",
+        ),
         (r#"{"access_token": "", "token_type": "Bearer"}"#, "empty access_token"),
         ("not json at all", "the token response is not valid (malformed JSON"),
     ];
@@ -147,9 +186,18 @@ fn broken_token_responses_are_refused_and_the_token_kept() {
         server.set_hostile(Some(Hostile::TokenBody(body)));
         let run = fails(&sb, &["refresh", "test"], needle, 10);
         let after = records(&sb, "test");
-        let token = |r: &Vec<Option<String>>| -> serde_json::Value { serde_json::from_str(r[1].as_ref().unwrap()).unwrap() };
-        assert_eq!(token(&after)["access_token"], token(&before)["access_token"], "{body}: {run}");
-        assert_eq!(token(&after)["refresh_token"], token(&before)["refresh_token"], "{body}");
+        let token =
+            |r: &Vec<Option<String>>| -> serde_json::Value { serde_json::from_str(r[1].as_ref().unwrap()).unwrap() };
+        assert_eq!(
+            token(&after)["access_token"],
+            token(&before)["access_token"],
+            "{body}: {run}"
+        );
+        assert_eq!(
+            token(&after)["refresh_token"],
+            token(&before)["refresh_token"],
+            "{body}"
+        );
     }
 }
 
@@ -173,10 +221,21 @@ fn html_and_escapes_in_error_description_are_escaped_on_the_page_and_sanitized_i
     server.set_hostile(Some(Hostile::AuthorizeError(
         "<script>alert('pwned')</script>\x1b[2J\x1b]0;evil title\x07 and more",
     )));
-    let run = fails(&sb, &["login", "test", "--timeout", "10"], "refused by the authorization server: access_denied", 15);
+    let run = fails(
+        &sb,
+        &["login", "test", "--timeout", "10"],
+        "refused by the authorization server: access_denied",
+        15,
+    );
     let last = run.stderr.lines().last().unwrap();
-    assert!(last.contains("<script>alert('pwned')</script>"), "shown as text: {last}");
-    assert!(!run.stderr.contains('\x1b') && !run.stderr.contains('\x07'), "no escape sequence reaches the terminal");
+    assert!(
+        last.contains("<script>alert('pwned')</script>"),
+        "shown as text: {last}"
+    );
+    assert!(
+        !run.stderr.contains('\x1b') && !run.stderr.contains('\x07'),
+        "no escape sequence reaches the terminal"
+    );
     let log = std::fs::read_to_string(sb.path("browser.log")).unwrap();
     assert!(log.contains("400 /callback"), "{log}");
     assert_eq!(sb.ok(&["list", "--json"]).json()[0]["status"], "none");
@@ -196,5 +255,8 @@ fn a_server_that_fails_then_recovers_keeps_the_token_and_a_later_refresh_works()
     assert!(row["last_error"].as_str().unwrap().contains("HTTP 500"), "{row}");
     sb.ok(&["refresh", "test"]);
     assert_ne!(sb.ok(&["token", "test"]).stdout, token);
-    assert_eq!(sb.ok(&["list", "--json"]).json()[0]["last_error"], serde_json::Value::Null);
+    assert_eq!(
+        sb.ok(&["list", "--json"]).json()[0]["last_error"],
+        serde_json::Value::Null
+    );
 }

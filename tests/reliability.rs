@@ -212,3 +212,79 @@ fn sigkill_at_random_moments_never_loses_or_tears_an_account() {
         "too few kills landed midway ({killed_midway}) to mean anything"
     );
 }
+
+/// Every command, with known secrets in play: no token, refresh token, code, PKCE verifier or client secret
+/// appears in any output or error message (`token` prints the access token: that is its job, and it is the
+/// only thing it prints).
+#[test]
+fn no_command_ever_prints_a_secret() {
+    use support::auth_server::Hostile;
+    let server = TestServer::start(Options {
+        issue_client_secret: true,
+        send_iss: true,
+        ..Options::default()
+    });
+    let sb = Sandbox::new();
+    let mut printed = String::new();
+    let mut record = |run: Run| {
+        printed.push_str(&run.stdout);
+        printed.push_str(&run.stderr);
+        run
+    };
+    let traced = |args: &[&str]| {
+        let mut cmd = sb.cmd_browser(args, "normal");
+        cmd.env("MCP_ACCOUNTS_TRACE_HTTP", "1");
+        Run::from(cmd.output().unwrap())
+    };
+    record(traced(&["add", "test", &server.mcp_url()]));
+    record(traced(&[
+        "add",
+        "other",
+        &server.mcp_url(),
+        "--client-id",
+        "x",
+        "--client-secret-env",
+        "OTHER_SECRET",
+    ]));
+    assert_eq!(record(traced(&["login", "test", "--timeout", "20"])).code, 0);
+    for args in [
+        &["list"][..],
+        &["list", "--json"],
+        &["--list"],
+        &["--list", "--json"],
+        &["status"],
+        &["status", "test", "--json"],
+        &["discover", "test"],
+        &["discover", "test", "--json"],
+        &["refresh", "test"],
+        &["refresh", "--all"],
+        &["login", "other", "--no-browser", "--timeout", "1"],
+        &["login", "test", "--timeout", "20"],
+        &["--help"],
+        &[],
+    ] {
+        record(traced(args));
+    }
+    // A token response that puts a secret where it does not belong: the error names the field, not the value.
+    server.set_hostile(Some(Hostile::TokenBody(
+        r#"{"access_token": ["LEAKED-VALUE-1"], "token_type": 7}"#,
+    )));
+    let broken = record(traced(&["refresh", "test"]));
+    assert_eq!(broken.code, 1);
+    server.set_hostile(None);
+    let token = traced(&["token", "test"]);
+    assert_eq!(token.stdout.lines().count(), 1);
+    let current = token.stdout.trim().to_owned();
+    record(traced(&["logout", "test"]));
+    record(traced(&["remove", "test"]));
+
+    let mut secrets = server.issued_secrets();
+    secrets.extend(server.other_secrets());
+    secrets.push("LEAKED-VALUE-1".to_owned());
+    assert!(secrets.len() > 10, "{secrets:?}");
+    assert!(secrets.iter().any(|s| s.starts_with("CLIENT-SECRET-")));
+    for secret in &secrets {
+        assert!(!printed.contains(secret.as_str()), "printed a secret: {secret}");
+    }
+    assert!(!token.stderr.contains(&current));
+}

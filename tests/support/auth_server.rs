@@ -117,6 +117,8 @@ pub struct Options {
     pub token_500_times: u32,
     /// After this many registrations, registration answers 429 (the TypeScript SDK allows 20 per hour).
     pub registration_limit: Option<usize>,
+    /// Registration hands out a client secret (`client_secret_post`).
+    pub issue_client_secret: bool,
 }
 
 impl Default for Options {
@@ -148,6 +150,7 @@ impl Default for Options {
             wrong_iss: false,
             token_500_times: 0,
             registration_limit: None,
+            issue_client_secret: false,
         }
     }
 }
@@ -181,6 +184,8 @@ struct Data {
     dead_families: HashSet<u64>,
     requests: Vec<String>,
     registrations: Vec<Value>,
+    /// Every code issued, verifier presented and client secret handed out (for "never printed" checks).
+    other_secrets: Vec<String>,
     refreshes: u64,
     revocations: Vec<String>,
     token_failures_left: u32,
@@ -319,6 +324,10 @@ impl TestServer {
     }
     pub fn revocations(&self) -> Vec<String> {
         self.inner.data().revocations.clone()
+    }
+    /// Every code, PKCE verifier and client secret the server saw or handed out.
+    pub fn other_secrets(&self) -> Vec<String> {
+        self.inner.data().other_secrets.clone()
     }
     /// Every access and refresh token ever issued (for "never printed" checks).
     pub fn issued_secrets(&self) -> Vec<String> {
@@ -559,7 +568,11 @@ fn json_response_raw(status: StatusCode, body: &'static str) -> Response {
 }
 
 fn redirect_elsewhere() -> Response {
-    (StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, "http://127.0.0.1:9/elsewhere")]).into_response()
+    (
+        StatusCode::TEMPORARY_REDIRECT,
+        [(header::LOCATION, "http://127.0.0.1:9/elsewhere")],
+    )
+        .into_response()
 }
 
 /// A valid-looking JSON document of `bytes` bytes, streamed in 64 KiB chunks.
@@ -571,7 +584,9 @@ fn huge_body(bytes: usize, with_length: bool) -> Response {
         Ok::<_, std::io::Error>(Bytes::from(vec![b' '; len]))
     }));
     let mut response = (StatusCode::OK, axum::body::Body::from_stream(stream)).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
     if with_length {
         response
             .headers_mut()
@@ -587,7 +602,9 @@ fn trickle_body() -> Response {
         Some((Ok::<_, std::io::Error>(Bytes::from_static(b" ")), ()))
     });
     let mut response = (StatusCode::OK, axum::body::Body::from_stream(stream)).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
     response
 }
 
@@ -615,6 +632,7 @@ async fn register(State(inner): State<Arc<Inner>>, body: Bytes) -> Response {
         );
     }
     let client_id = inner.next("client");
+    let secret = format!("CLIENT-SECRET-{client_id}");
     let mut d = inner.data();
     if inner
         .opts
@@ -629,18 +647,22 @@ async fn register(State(inner): State<Arc<Inner>>, body: Bytes) -> Response {
     }
     d.registrations.push(request.clone());
     d.clients.insert(client_id.clone(), uris.clone());
-    json_response(
-        StatusCode::CREATED,
-        json!({
-            "client_id": client_id,
-            "client_id_issued_at": now(),
-            "client_name": request["client_name"],
-            "redirect_uris": uris,
-            "grant_types": request["grant_types"],
-            "response_types": ["code"],
-            "token_endpoint_auth_method": "none",
-        }),
-    )
+    let mut response = json!({
+        "client_id": client_id,
+        "client_id_issued_at": now(),
+        "client_name": request["client_name"],
+        "redirect_uris": uris,
+        "grant_types": request["grant_types"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "none",
+    });
+    if inner.opts.issue_client_secret {
+        response["client_secret"] = json!(secret);
+        response["client_secret_expires_at"] = json!(0);
+        response["token_endpoint_auth_method"] = json!("client_secret_post");
+        d.other_secrets.push(secret);
+    }
+    json_response(StatusCode::CREATED, response)
 }
 
 async fn authorize(State(inner): State<Arc<Inner>>, request: Request) -> Response {
@@ -683,6 +705,7 @@ async fn authorize(State(inner): State<Arc<Inner>>, request: Request) -> Respons
             pairs.append_pair("error_description", problem);
         } else {
             let code = inner.next("code");
+            inner.data().other_secrets.push(code.clone());
             inner.data().codes.insert(
                 code.clone(),
                 Code {
@@ -760,6 +783,7 @@ async fn token(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes)
             let Some(code) = d.codes.remove(&get("code")) else {
                 return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "unknown or used code");
             };
+            d.other_secrets.push(get("code_verifier"));
             let verifier = PkceCodeVerifier::new(get("code_verifier"));
             let expected = PkceCodeChallenge::from_code_verifier_sha256(&verifier);
             if code.client_id != client_id
