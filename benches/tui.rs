@@ -9,11 +9,8 @@
 mod common;
 
 #[allow(dead_code)]
-#[path = "../tests/support/auth_server.rs"]
-mod auth_server;
-#[allow(dead_code)]
-#[path = "../tests/support/pty.rs"]
-mod pty;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -27,6 +24,7 @@ use mcp_accounts::store::{
     metadata_key, server_key, token_key,
 };
 use portable_pty::CommandBuilder;
+use support::{auth_server, pty};
 
 const ACCOUNTS: usize = 1000;
 const IN_FLIGHT: usize = 200;

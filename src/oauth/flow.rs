@@ -554,8 +554,9 @@ fn classify(e: RequestTokenError<Error, BasicErrorResponse>) -> Rejection {
 }
 
 /// Build the stored token from a token response. `previous` is the token being refreshed: its refresh token
-/// is kept when the response brings none (OAuth 2.1 §4.3.2), and so are its scopes.
-fn token_from_response(
+/// is kept when the response brings none (OAuth 2.1 §4.3.2), and so are its scopes. Refuses a token type other
+/// than Bearer and an empty access token; an `expires_in` beyond ten years counts as ten years.
+pub fn token_from_response(
     response: &BasicTokenResponse,
     previous: Option<&StoredToken>,
     requested_scopes: &[String],

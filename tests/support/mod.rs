@@ -4,6 +4,7 @@
 pub mod auth_server;
 pub mod bin;
 pub mod pty;
+pub mod ts_sdk;
 
 use std::path::PathBuf;
 
