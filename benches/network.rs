@@ -13,7 +13,6 @@
 
 mod common;
 
-#[allow(dead_code)]
 #[path = "../tests/support/mod.rs"]
 mod support;
 
