@@ -191,3 +191,31 @@ fn add_and_delete_a_server_from_the_ui() {
     assert_eq!(pty.wait_exit(WAIT), 0);
     assert_eq!(sb.ok(&["list", "--json"]).json(), serde_json::json!([]));
 }
+
+#[test]
+fn no_color_means_no_colour() {
+    let sb = Sandbox::new();
+    sb.ok(&["add", "demo", "https://demo.example.com/mcp"]);
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_mcp-accounts"));
+    cmd.arg("--db");
+    cmd.arg(&sb.db);
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("NO_COLOR", "1");
+    let mut pty = Pty::spawn(cmd, 24, 80);
+    pty.wait_for("the list", WAIT, |s| row(s, "demo").contains("○ none"));
+    pty.with_screen(|s| {
+        let (rows, cols) = s.size();
+        for r in 0..u16::from(rows) {
+            for c in 0..u16::from(cols) {
+                let cell = s.cell(r, c).unwrap();
+                assert_eq!(cell.fgcolor(), vt100::Color::Default, "colour at {r},{c}");
+                assert_eq!(cell.bgcolor(), vt100::Color::Default, "background at {r},{c}");
+            }
+        }
+        // The selection is still visible, in reverse video.
+        let (r, c) = find(s, "○ none");
+        assert!(s.cell(r, c + 2).unwrap().inverse(), "the selected row is reversed");
+    });
+    pty.send("q");
+    assert_eq!(pty.wait_exit(WAIT), 0);
+}
