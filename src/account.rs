@@ -196,22 +196,6 @@ fn decode_all<T: serde::de::DeserializeOwned>(
     Ok(records)
 }
 
-/// Load one account (with metadata); `None` when no server has that name.
-pub fn load_account(kv: &dyn KvStore, name: &str) -> Result<Option<Account>, StoreError> {
-    let Some(server) = kv.get(&crate::store::server_key(name))? else {
-        return Ok(None);
-    };
-    let load =
-        |key: String| -> Result<Option<(String, String)>, StoreError> { Ok(kv.get(&key)?.map(|json| (key, json))) };
-    Ok(Some(Account {
-        name: name.to_owned(),
-        server: decode(&crate::store::server_key(name), &server),
-        token: load(crate::store::token_key(name))?.map(|(k, j)| decode(&k, &j)),
-        client: load(crate::store::client_key(name))?.map(|(k, j)| decode(&k, &j)),
-        metadata: load(crate::store::metadata_key(name))?.map(|(k, j)| decode(&k, &j)),
-    }))
-}
-
 fn decode<T: serde::de::DeserializeOwned>(key: &str, json: &str) -> Loaded<T> {
     serde_json::from_str(json).map_err(|e| {
         format!(

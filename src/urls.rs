@@ -1,8 +1,6 @@
 //! URL rules shared by the store (what a server URL may be) and the OAuth engine (which URLs it may fetch
 //! or hand to a browser): HTTPS everywhere, plain HTTP only to this machine.
 
-use std::net::IpAddr;
-
 use url::{Host, Url};
 
 /// Why a URL was refused. The text is shown to the user as is.
@@ -90,14 +88,6 @@ pub fn origin_key(url: &Url) -> (String, String, Option<u16>) {
         url.host_str().unwrap_or_default().to_owned()
     };
     (url.scheme().to_owned(), host, url.port_or_known_default())
-}
-
-/// `127.0.0.1`-style host check for IP addresses (used when validating the callback listener).
-pub fn is_loopback_ip(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => v4.is_loopback(),
-        IpAddr::V6(v6) => v6.is_loopback(),
-    }
 }
 
 /// A URL as it may be shown: without its query (which can hold codes or tokens) and at most 200 characters.

@@ -786,3 +786,26 @@ fn a_server_that_behaves_like_the_typescript_sdk_example() {
     assert_eq!(again.code, 0, "{again}");
     assert_eq!(server.registrations().len(), 1);
 }
+
+#[test]
+fn an_unreachable_server_is_one_clear_line() {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let sb = Sandbox::new();
+    sb.ok(&["add", "gone", &format!("http://127.0.0.1:{closed}/mcp")]);
+    for args in [
+        &["discover", "gone"][..],
+        &["login", "gone", "--no-browser", "--timeout", "5"],
+    ] {
+        let run = sb.run(args);
+        assert_eq!(run.code, 1, "{run}");
+        let line = run.stderr.lines().last().unwrap();
+        assert!(
+            line.starts_with("error: cannot reach http://127.0.0.1:") && line.contains("refused"),
+            "{line}"
+        );
+    }
+    assert_eq!(list_row(&sb)["status"], "none");
+}

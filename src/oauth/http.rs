@@ -7,7 +7,6 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
@@ -128,12 +127,11 @@ pub fn describe_json_error(e: &serde_json::Error) -> String {
     format!("{kind}, line {} column {}", e.line(), e.column())
 }
 
-/// The HTTP client. Cheap to clone; clones share the connection pool and the request counter.
+/// The HTTP client. Cheap to clone; clones share the connection pool.
 #[derive(Clone)]
 pub struct HttpClient {
     inner: reqwest::Client,
     config: Arc<HttpConfig>,
-    requests: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -157,18 +155,12 @@ impl HttpClient {
         Ok(HttpClient {
             inner,
             config: Arc::new(config),
-            requests: Arc::new(AtomicU64::new(0)),
         })
     }
 
     /// The limits in use.
     pub fn config(&self) -> &HttpConfig {
         &self.config
-    }
-
-    /// How many requests this client (and its clones) has sent.
-    pub fn requests_sent(&self) -> u64 {
-        self.requests.load(Ordering::Relaxed)
     }
 
     /// Send one request and read the body within the cap. Redirects are returned as they are.
@@ -182,7 +174,6 @@ impl HttpClient {
         check_transport(url)?;
         let shown = redact_for_display(url);
         let started = Instant::now();
-        self.requests.fetch_add(1, Ordering::Relaxed);
         let mut request = self.inner.request(method.clone(), url.clone()).headers(headers);
         if let Some(body) = body {
             request = request.body(body);

@@ -92,13 +92,6 @@ pub enum Error {
     Store(#[from] StoreError),
 }
 
-impl Error {
-    /// Whether this error means the user must log in again (as opposed to a passing failure).
-    pub fn needs_login(&self) -> bool {
-        matches!(self, Error::NeedsLogin { .. })
-    }
-}
-
 /// Server-supplied text made safe for a terminal and a one-line message: control characters (escape
 /// sequences included) become spaces, runs of white space collapse, and it is cut to 200 characters.
 pub fn sanitize(text: &str) -> String {

@@ -200,11 +200,6 @@ impl<K: KvStore> KvTokenStore<K> {
         }
     }
 
-    /// Replace the record of an existing server.
-    pub fn update_server(&self, name: &str, record: &ServerRecord) -> Result<(), StoreError> {
-        self.kv.set_json(&server_key(name), record)
-    }
-
     /// Remove a server and everything stored for it, in one transaction. Returns whether it existed.
     pub fn remove_server(&self, name: &str) -> Result<bool, StoreError> {
         if self.kv.get(&server_key(name))?.is_none() {
