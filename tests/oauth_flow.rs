@@ -809,3 +809,31 @@ fn an_unreachable_server_is_one_clear_line() {
     }
     assert_eq!(list_row(&sb)["status"], "none");
 }
+
+#[test]
+fn metadata_older_than_a_day_is_discovered_again() {
+    let (sb, server) = setup(Options::default());
+    assert_eq!(sb.login("test", "normal").code, 0);
+    sb.ok(&["logout", "test", "--local"]);
+    let store = mcp_accounts::store::KvTokenStore::new(
+        mcp_accounts::store::SqliteKv::open(&sb.db, mcp_accounts::store::OpenMode::ReadWrite).unwrap(),
+    );
+    use mcp_accounts::store::TokenStore;
+    let mut metadata = store.get_metadata("test").unwrap().unwrap();
+    metadata.discovered_at -= 25 * 3600;
+    store.set_metadata("test", &metadata).unwrap();
+    server.clear_requests();
+    assert_eq!(sb.login("test", "normal").code, 0);
+    assert_eq!(
+        client_requests(&server),
+        [
+            "POST /mcp",
+            "GET /.well-known/oauth-protected-resource/mcp",
+            "GET /.well-known/oauth-authorization-server",
+            "POST /token"
+        ],
+        "discovered again, registration reused"
+    );
+    let renewed = store.get_metadata("test").unwrap().unwrap();
+    assert!(renewed.discovered_at > metadata.discovered_at + 24 * 3600);
+}

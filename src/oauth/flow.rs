@@ -28,6 +28,10 @@ pub const DEFAULT_LOGIN_TIMEOUT: Duration = Duration::from_secs(300);
 pub const REFRESH_MARGIN_SECS: i64 = 60;
 /// An `expires_in` beyond ten years is taken as ten years (and never overflows the clock).
 const MAX_EXPIRES_IN: u64 = 10 * 365 * 24 * 3600;
+/// Stored metadata older than this is discovered again before it is used: servers move endpoints rarely, but
+/// a day-old answer is cheap to renew (three requests) and a stale one makes a login fail for no visible
+/// reason.
+pub const METADATA_MAX_AGE_SECS: i64 = 24 * 3600;
 /// How often a process waiting for another's refresh looks at the store.
 const LEASE_POLL: Duration = Duration::from_millis(40);
 
@@ -107,6 +111,16 @@ pub enum LogoutOutcome {
     LocalOnly { reason: String },
 }
 
+/// The stored metadata of NAME when it is for the configured URL and younger than a day. An unreadable
+/// record counts as none.
+pub fn fresh_metadata(store: &dyn TokenStore, name: &str, server: &ServerRecord) -> Option<Discovery> {
+    store
+        .get_metadata(name)
+        .ok()
+        .flatten()
+        .filter(|d| d.server_url == server.url && unix_now() - d.discovered_at < METADATA_MAX_AGE_SECS)
+}
+
 /// Run discovery for a configured server and store the result.
 pub async fn discover_account(store: &dyn TokenStore, http: &HttpClient, name: &str) -> Result<Discovery, Error> {
     let server = server(store, name)?;
@@ -137,11 +151,11 @@ async fn login_inner(
     opts: &LoginOptions,
 ) -> Result<LoginOutcome, Error> {
     let server = server(store, name)?;
-    let (discovery, discovered) = match store.get_metadata(name).ok().flatten() {
-        Some(cached) if cached.server_url == server.url => (cached, false),
-        _ => {
+    let (discovery, discovered) = match fresh_metadata(store, name, &server) {
+        Some(stored) => (stored, false),
+        None => {
             opts.report(LoginStep::Discovering);
-            (discover(http, &server.url).await?, true)
+            (discover_account(store, http, name).await?, true)
         }
     };
     check_pkce(&discovery.authorization_server, discovery.mode)?;
@@ -706,13 +720,9 @@ async fn refresh_holding_lease(
             "the server issued no refresh token".to_owned()
         }));
     };
-    let discovery = match store.get_metadata(name).ok().flatten() {
-        Some(d) if d.server_url == server.url => d,
-        _ => {
-            let d = discover(http, &server.url).await?;
-            store.set_metadata(name, &d)?;
-            d
-        }
+    let discovery = match fresh_metadata(store, name, server) {
+        Some(stored) => stored,
+        None => discover_account(store, http, name).await?,
     };
     if !same_issuer(discovery.issuer(), &current.issuer) {
         return Err(needs_login(format!(
@@ -826,8 +836,8 @@ async fn revoke_at_server(
     server: &ServerRecord,
     token: &StoredToken,
 ) -> Result<LogoutOutcome, Error> {
-    let discovery = match store.get_metadata(name).ok().flatten() {
-        Some(d) => d,
+    let discovery = match fresh_metadata(store, name, server) {
+        Some(stored) => stored,
         None => discover_account(store, http, name).await?,
     };
     if !same_issuer(discovery.issuer(), &token.issuer) {
