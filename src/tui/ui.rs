@@ -7,7 +7,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Padding, Paragraph, Wrap};
 
-use super::app::{App, Busy, Confirm, Level, Message, Popup, TaskKind};
+use super::app::{App, Busy, Confirm, Level, Popup, TaskKind};
 use super::form::{AddForm, Field};
 use super::keys::{BINDINGS, footer_hints};
 use crate::account::{Account, Status, relative_expiry, span};
@@ -362,11 +362,12 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Level::Info => "·",
         };
         let style = theme.level(outcome.level);
-        lines.push(Line::from(vec![
-            Span::styled(format!("{mark} "), style),
-            Span::styled(clean(&outcome.text), style),
-            Span::styled(format!("  ({})", ago(app, outcome.at)), theme.dim()),
-        ]));
+        // The whole message, wrapped under itself: this is where a long error can be read in full.
+        let text = format!("{} ({})", clean(&outcome.text), ago(app, outcome.at));
+        for (i, piece) in wrap(&text, w.saturating_sub(2).max(8)).into_iter().enumerate() {
+            let lead = if i == 0 { format!("{mark} ") } else { "  ".to_owned() };
+            lines.push(Line::from(vec![Span::styled(lead, style), Span::styled(piece, style)]));
+        }
         lines.push(Line::default());
     }
 
@@ -663,21 +664,40 @@ fn draw_activity(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .title(" Activity (L: all) ");
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let shown = app.log.len().min(inner.height as usize);
-    let lines: Vec<Line> = app
-        .log
-        .iter()
-        .skip(app.log.len() - shown)
-        .map(|m| log_line(app, m, theme))
-        .collect();
-    frame.render_widget(Paragraph::new(lines), inner);
+    frame.render_widget(Paragraph::new(log_tail(app, inner, theme)), inner);
 }
 
-fn log_line(app: &App, m: &Message, theme: &Theme) -> Line<'static> {
-    Line::from(vec![
-        Span::styled(format!("{}  ", clock(app, m.at)), theme.dim()),
-        Span::styled(clean(&m.text), theme.level(m.level)),
-    ])
+/// The newest log entries that fit in `area`, each wrapped under itself after its time.
+fn log_tail(app: &App, area: Rect, theme: &Theme) -> Vec<Line<'static>> {
+    const TIME_W: usize = 10;
+    let width = (area.width as usize).saturating_sub(TIME_W).max(8);
+    let height = area.height as usize;
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    for m in app.log.iter().rev() {
+        if lines.len() >= height {
+            break;
+        }
+        let mut entry: Vec<Line<'static>> = wrap(&clean(&m.text), width)
+            .into_iter()
+            .enumerate()
+            .map(|(i, piece)| {
+                let time = if i == 0 {
+                    format!("{}  ", clock(app, m.at))
+                } else {
+                    " ".repeat(TIME_W)
+                };
+                Line::from(vec![
+                    Span::styled(time, theme.dim()),
+                    Span::styled(piece, theme.level(m.level)),
+                ])
+            })
+            .collect();
+        entry.append(&mut lines);
+        lines = entry;
+    }
+    // Keep the newest lines when the oldest entry does not fit whole.
+    let extra = lines.len().saturating_sub(height);
+    lines.split_off(extra)
 }
 
 fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -751,22 +771,13 @@ fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme) {
 
 fn draw_log(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let rect = centered(area, area.width.saturating_sub(4), area.height.saturating_sub(4));
-    let height = rect.height.saturating_sub(2) as usize;
-    let shown = app.log.len().min(height);
-    let mut lines: Vec<Line> = app
-        .log
-        .iter()
-        .skip(app.log.len() - shown)
-        .map(|m| log_line(app, m, theme))
-        .collect();
+    let block = popup_block("Activity · Esc closes", theme);
+    let mut lines = log_tail(app, block.inner(rect), theme);
     if lines.is_empty() {
         lines.push(Line::from(Span::styled("nothing happened yet", theme.dim())));
     }
     frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(lines).block(popup_block("Activity · Esc closes", theme)),
-        rect,
-    );
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
 }
 
 fn draw_confirm(frame: &mut Frame, area: Rect, confirm: &Confirm, theme: &Theme) {
