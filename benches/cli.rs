@@ -12,65 +12,27 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{have, measure, peak_rss_kib, row, runs, summarize};
-use mcp_accounts::secret::Secret;
-use mcp_accounts::store::kv::to_json;
-use mcp_accounts::store::{
-    ClientRegistration, ClientSource, KvStore, OpenMode, ServerRecord, SqliteKv, StoredToken, Write, client_key,
-    server_key, token_key,
-};
+use common::{Fixture, FixtureLogin, have, measure, peak_rss_kib, row, runs, summarize, write_fixtures};
 
 const ACCOUNTS: usize = 1000;
 
 /// A database like a heavy user's: 1,000 servers, each logged in with a token and a registration.
 fn fill(path: &Path) {
-    let kv = SqliteKv::open(path, OpenMode::ReadWrite).unwrap();
-    let now = mcp_accounts::clock::unix_now();
-    let mut writes = Vec::new();
-    for i in 0..ACCOUNTS {
-        let name = format!("server-{i:04}");
-        let server = ServerRecord {
+    write_fixtures(
+        path,
+        (0..ACCOUNTS).map(|i| Fixture {
+            name: format!("server-{i:04}"),
             url: format!("https://mcp{i}.example.com/v1/mcp"),
-            client_id: None,
-            client_secret_env: None,
-            scopes: vec![],
-            callback_port: None,
-            added_at: now,
-        };
-        let token = StoredToken {
-            access_token: Secret::new(format!("at-{i}-{}", "x".repeat(600))),
-            refresh_token: Some(Secret::new(format!("rt-{i}-{}", "y".repeat(64)))),
-            token_type: "Bearer".into(),
-            scopes: vec!["mcp:tools".into(), "files:read".into()],
-            expires_at: Some(now + 3600 + i as i64),
-            issuer: format!("https://auth{i}.example.com"),
-            resource: format!("https://mcp{i}.example.com/v1/mcp"),
-            obtained_at: now,
-            last_refresh: None,
-        };
-        let client = ClientRegistration {
-            client_id: format!("client-{i}-abcdef0123456789"),
-            client_secret: None,
-            client_secret_expires_at: None,
-            client_id_issued_at: Some(now),
-            token_endpoint_auth_method: Some("none".into()),
-            issuer: Some(format!("https://auth{i}.example.com")),
-            redirect_uri: "http://127.0.0.1:33418/callback".into(),
-            registered_at: now,
-            source: ClientSource::Dynamic,
-            registration_response: Some(
-                serde_json::json!({"client_id": format!("client-{i}"), "client_name": "mcp-accounts"}).into(),
-            ),
-        };
-        for (key, json) in [
-            (server_key(&name), to_json("s", &server).unwrap()),
-            (token_key(&name), to_json("t", &token).unwrap()),
-            (client_key(&name), to_json("c", &client).unwrap()),
-        ] {
-            writes.push(Write::Set(key, json));
-        }
-    }
-    kv.apply(&writes).unwrap();
+            login: Some(FixtureLogin {
+                access: format!("at-{i}-{}", "x".repeat(600)),
+                refresh: format!("rt-{i}-{}", "y".repeat(64)),
+                client_id: format!("client-{i}-abcdef0123456789"),
+                issuer: format!("https://auth{i}.example.com"),
+                expires_in: 3600 + i as i64,
+                metadata: None,
+            }),
+        }),
+    );
 }
 
 fn compare(

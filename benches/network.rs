@@ -20,14 +20,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{have, ms, row, runs, summarize};
-use mcp_accounts::oauth::discovery::{Discovery, DiscoveryMode, legacy_default_metadata};
-use mcp_accounts::secret::Secret;
-use mcp_accounts::store::kv::to_json;
-use mcp_accounts::store::{
-    ClientRegistration, ClientSource, KvStore, OpenMode, ServerRecord, SqliteKv, StoredToken, Write, client_key,
-    metadata_key, server_key, token_key,
-};
+use common::{Fixture, FixtureLogin, have, ms, row, runs, summarize, write_fixtures};
+use mcp_accounts::oauth::discovery::legacy_default_metadata;
 use support::auth_server::{Options, TestServer};
 use support::bin::{Run, Sandbox};
 
@@ -168,67 +162,28 @@ fn compare_logins(label: &str, url: &str, python: Option<&Path>, browser: &Path,
 
 /// 200 accounts logged in at `server` (grants minted directly), metadata and registration stored.
 fn fill_refresh_db(path: &Path, server: &TestServer, accounts: usize) {
-    let kv = SqliteKv::open(path, OpenMode::ReadWrite).unwrap();
-    let now = mcp_accounts::clock::unix_now();
     let url = url::Url::parse(&server.mcp_url()).unwrap();
     let mut metadata = legacy_default_metadata(&url);
     metadata.issuer = server.issuer();
     metadata.token_endpoint = format!("{}/token", server.base());
-    let mut writes = Vec::new();
-    for i in 0..accounts {
-        let name = format!("account-{i:03}");
-        let redirect = "http://127.0.0.1:1/callback";
-        let (client_id, access, refresh) = server.mint_grant(redirect);
-        let server_record = ServerRecord {
-            url: url.to_string(),
-            client_id: None,
-            client_secret_env: None,
-            scopes: vec![],
-            callback_port: None,
-            added_at: now,
-        };
-        let token = StoredToken {
-            access_token: Secret::new(access),
-            refresh_token: Some(Secret::new(refresh)),
-            token_type: "Bearer".into(),
-            scopes: vec![],
-            expires_at: Some(now + 3600),
-            issuer: metadata.issuer.clone(),
-            resource: url.to_string(),
-            obtained_at: now,
-            last_refresh: None,
-        };
-        let client = ClientRegistration {
-            client_id,
-            client_secret: None,
-            client_secret_expires_at: None,
-            client_id_issued_at: None,
-            token_endpoint_auth_method: Some("none".into()),
-            issuer: Some(metadata.issuer.clone()),
-            redirect_uri: redirect.into(),
-            registered_at: now,
-            source: ClientSource::Dynamic,
-            registration_response: None,
-        };
-        let discovery = Discovery {
-            server_url: url.to_string(),
-            resource: url.to_string(),
-            mode: DiscoveryMode::ProtectedResource,
-            probe_status: Some(401),
-            challenge: None,
-            protected_resource_url: None,
-            protected_resource: None,
-            authorization_server_url: None,
-            authorization_server: metadata.clone(),
-            attempts: vec![],
-            discovered_at: now,
-        };
-        writes.push(Write::Set(server_key(&name), to_json("s", &server_record).unwrap()));
-        writes.push(Write::Set(token_key(&name), to_json("t", &token).unwrap()));
-        writes.push(Write::Set(client_key(&name), to_json("c", &client).unwrap()));
-        writes.push(Write::Set(metadata_key(&name), to_json("m", &discovery).unwrap()));
-    }
-    kv.apply(&writes).unwrap();
+    write_fixtures(
+        path,
+        (0..accounts).map(|i| {
+            let (client_id, access, refresh) = server.mint_grant("http://127.0.0.1:33418/callback");
+            Fixture {
+                name: format!("account-{i:03}"),
+                url: url.to_string(),
+                login: Some(FixtureLogin {
+                    access,
+                    refresh,
+                    client_id,
+                    issuer: metadata.issuer.clone(),
+                    expires_in: 3600,
+                    metadata: Some(metadata.clone()),
+                }),
+            }
+        }),
+    );
 }
 
 fn refresh_all(n: usize) {

@@ -14,14 +14,8 @@ mod support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{row, runs, summarize};
-use mcp_accounts::oauth::discovery::{Discovery, DiscoveryMode, legacy_default_metadata};
-use mcp_accounts::secret::Secret;
-use mcp_accounts::store::kv::to_json;
-use mcp_accounts::store::{
-    ClientRegistration, ClientSource, KvStore, OpenMode, ServerRecord, SqliteKv, StoredToken, Write, client_key,
-    metadata_key, server_key, token_key,
-};
+use common::{Fixture, FixtureLogin, row, runs, summarize, write_fixtures};
+use mcp_accounts::oauth::discovery::legacy_default_metadata;
 use portable_pty::CommandBuilder;
 use support::{auth_server, pty};
 
@@ -32,72 +26,30 @@ const SERVER_LATENCY: Duration = Duration::from_secs(5);
 /// 1,000 accounts; the first 200 logged in at the slow server, with metadata and registration stored, so a
 /// refresh is one token request that takes 5 s.
 fn fill(path: &Path, base: &str) {
-    let kv = SqliteKv::open(path, OpenMode::ReadWrite).unwrap();
-    let now = mcp_accounts::clock::unix_now();
     let slow = url::Url::parse(&format!("{base}/mcp")).unwrap();
     let metadata = legacy_default_metadata(&slow);
-    let mut writes = Vec::new();
-    for i in 0..ACCOUNTS {
-        let name = format!("server-{i:04}");
-        let logged_in = i < IN_FLIGHT;
-        let url = if logged_in {
-            slow.to_string()
-        } else {
-            format!("https://mcp{i}.example.com/mcp")
-        };
-        let server = ServerRecord {
-            url: url.clone(),
-            client_id: None,
-            client_secret_env: None,
-            scopes: vec![],
-            callback_port: None,
-            added_at: now,
-        };
-        writes.push(Write::Set(server_key(&name), to_json("s", &server).unwrap()));
-        if !logged_in {
-            continue;
-        }
-        let token = StoredToken {
-            access_token: Secret::new(format!("at-{i}")),
-            refresh_token: Some(Secret::new(format!("rt-{i}"))),
-            token_type: "Bearer".into(),
-            scopes: vec!["mcp:tools".into()],
-            expires_at: Some(now + 3600),
-            issuer: metadata.issuer.clone(),
-            resource: url.clone(),
-            obtained_at: now,
-            last_refresh: None,
-        };
-        let client = ClientRegistration {
-            client_id: format!("client-{i}"),
-            client_secret: None,
-            client_secret_expires_at: None,
-            client_id_issued_at: None,
-            token_endpoint_auth_method: Some("none".into()),
-            issuer: Some(metadata.issuer.clone()),
-            redirect_uri: "http://127.0.0.1:1/callback".into(),
-            registered_at: now,
-            source: ClientSource::Dynamic,
-            registration_response: None,
-        };
-        let discovery = Discovery {
-            server_url: url.clone(),
-            resource: url.clone(),
-            mode: DiscoveryMode::LegacyDefaults,
-            probe_status: Some(401),
-            challenge: None,
-            protected_resource_url: None,
-            protected_resource: None,
-            authorization_server_url: None,
-            authorization_server: metadata.clone(),
-            attempts: vec![],
-            discovered_at: now,
-        };
-        writes.push(Write::Set(token_key(&name), to_json("t", &token).unwrap()));
-        writes.push(Write::Set(client_key(&name), to_json("c", &client).unwrap()));
-        writes.push(Write::Set(metadata_key(&name), to_json("m", &discovery).unwrap()));
-    }
-    kv.apply(&writes).unwrap();
+    write_fixtures(
+        path,
+        (0..ACCOUNTS).map(|i| {
+            let logged_in = i < IN_FLIGHT;
+            Fixture {
+                name: format!("server-{i:04}"),
+                url: if logged_in {
+                    slow.to_string()
+                } else {
+                    format!("https://mcp{i}.example.com/mcp")
+                },
+                login: logged_in.then(|| FixtureLogin {
+                    access: format!("at-{i}"),
+                    refresh: format!("rt-{i}"),
+                    client_id: format!("client-{i}"),
+                    issuer: metadata.issuer.clone(),
+                    expires_in: 3600,
+                    metadata: Some(metadata.clone()),
+                }),
+            }
+        }),
+    );
 }
 
 fn start(db: &Path) -> pty::Pty {

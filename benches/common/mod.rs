@@ -115,3 +115,92 @@ pub fn runs(default: usize) -> usize {
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
+
+/// One account for a benchmark database.
+pub struct Fixture {
+    pub name: String,
+    pub url: String,
+    pub login: Option<FixtureLogin>,
+}
+
+/// The stored state of a logged-in account.
+pub struct FixtureLogin {
+    pub access: String,
+    pub refresh: String,
+    pub client_id: String,
+    pub issuer: String,
+    pub expires_in: i64,
+    /// Also store discovered metadata (what a refresh needs) with these endpoints.
+    pub metadata: Option<mcp_accounts::oauth::ServerMetadata>,
+}
+
+/// Write the accounts into a new database at `path`, in one transaction.
+pub fn write_fixtures(path: &std::path::Path, fixtures: impl IntoIterator<Item = Fixture>) {
+    use mcp_accounts::oauth::discovery::{Discovery, DiscoveryMode};
+    use mcp_accounts::secret::Secret;
+    use mcp_accounts::store::kv::to_json;
+    use mcp_accounts::store::{
+        ClientRegistration, ClientSource, KvStore, OpenMode, ServerRecord, SqliteKv, StoredToken, Write, client_key,
+        metadata_key, server_key, token_key,
+    };
+    let kv = SqliteKv::open(path, OpenMode::ReadWrite).unwrap();
+    let now = mcp_accounts::clock::unix_now();
+    let mut writes = Vec::new();
+    let mut set = |key: String, json: String| writes.push(Write::Set(key, json));
+    for f in fixtures {
+        let server = ServerRecord {
+            url: f.url.clone(),
+            client_id: None,
+            client_secret_env: None,
+            scopes: vec![],
+            callback_port: None,
+            added_at: now,
+        };
+        set(server_key(&f.name), to_json("server", &server).unwrap());
+        let Some(login) = f.login else { continue };
+        let token = StoredToken {
+            access_token: Secret::new(login.access),
+            refresh_token: Some(Secret::new(login.refresh)),
+            token_type: "Bearer".into(),
+            scopes: vec!["mcp:tools".into(), "files:read".into()],
+            expires_at: Some(now + login.expires_in),
+            issuer: login.issuer.clone(),
+            resource: f.url.clone(),
+            obtained_at: now,
+            last_refresh: None,
+        };
+        let client = ClientRegistration {
+            client_id: login.client_id.clone(),
+            client_secret: None,
+            client_secret_expires_at: None,
+            client_id_issued_at: Some(now),
+            token_endpoint_auth_method: Some("none".into()),
+            issuer: Some(login.issuer.clone()),
+            redirect_uri: "http://127.0.0.1:33418/callback".into(),
+            registered_at: now,
+            source: ClientSource::Dynamic,
+            registration_response: Some(
+                serde_json::json!({"client_id": login.client_id, "client_name": "mcp-accounts"}).into(),
+            ),
+        };
+        set(token_key(&f.name), to_json("token", &token).unwrap());
+        set(client_key(&f.name), to_json("client", &client).unwrap());
+        if let Some(metadata) = login.metadata {
+            let discovery = Discovery {
+                server_url: f.url.clone(),
+                resource: f.url.clone(),
+                mode: DiscoveryMode::ProtectedResource,
+                probe_status: Some(401),
+                challenge: None,
+                protected_resource_url: None,
+                protected_resource: None,
+                authorization_server_url: None,
+                authorization_server: metadata,
+                attempts: vec![],
+                discovered_at: now,
+            };
+            set(metadata_key(&f.name), to_json("metadata", &discovery).unwrap());
+        }
+    }
+    kv.apply(&writes).unwrap();
+}
