@@ -224,6 +224,16 @@ pub fn relative_expiry(expires_at: Option<i64>, has_token: bool, now: i64) -> St
     }
 }
 
+/// The expiry as a phrase after a name: `expires in 59m`, `expired 2m ago`, `no expiry`.
+pub fn expiry_phrase(expires_at: Option<i64>, now: i64) -> String {
+    let relative = relative_expiry(expires_at, true, now);
+    if relative.starts_with("in ") {
+        format!("expires {relative}")
+    } else {
+        relative
+    }
+}
+
 /// A duration in its two largest units: `45s`, `42m`, `3h 5m`, `2d 4h`.
 pub fn span(secs: i64) -> String {
     let secs = secs.max(0);
@@ -260,6 +270,9 @@ mod tests {
         assert_eq!(relative_expiry(Some(now), true, now), "expired 0s ago");
         assert_eq!(relative_expiry(None, true, now), "no expiry");
         assert_eq!(relative_expiry(None, false, now), "-");
+        assert_eq!(expiry_phrase(Some(now + 42 * 60), now), "expires in 42m");
+        assert_eq!(expiry_phrase(Some(now - 120), now), "expired 2m ago");
+        assert_eq!(expiry_phrase(None, now), "no expiry");
     }
 
     #[test]

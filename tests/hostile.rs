@@ -236,7 +236,8 @@ fn html_and_escapes_in_error_description_are_escaped_on_the_page_and_sanitized_i
         !run.stderr.contains('\x1b') && !run.stderr.contains('\x07'),
         "no escape sequence reaches the terminal"
     );
-    let log = std::fs::read_to_string(sb.path("browser.log")).unwrap();
+    // The first run is the login of `logged_in`.
+    let log = sb.browser_log(2);
     assert!(log.contains("400 /callback"), "{log}");
     assert_eq!(sb.ok(&["list", "--json"]).json()[0]["status"], "none");
 }

@@ -349,7 +349,7 @@ fn a_forged_or_missing_state_is_refused() {
             !server.requests().contains(&"POST /token".to_owned()),
             "{mode}: no code was redeemed"
         );
-        let log = std::fs::read_to_string(sb.path("browser.log")).unwrap();
+        let log = sb.browser_log(1);
         assert!(log.contains("400 /callback"), "the browser was told it failed: {log}");
     }
 }
@@ -359,7 +359,7 @@ fn favicon_and_stray_requests_do_not_end_the_login() {
     let (sb, _server) = setup(Options::default());
     let login = sb.login("test", "extra");
     assert_eq!(login.code, 0, "{login}");
-    let log = std::fs::read_to_string(sb.path("browser.log")).unwrap();
+    let log = sb.browser_log(1);
     assert!(
         log.contains("404 /favicon.ico") && log.contains("404 /callback") && log.contains("200 /callback"),
         "{log}"
@@ -371,7 +371,7 @@ fn a_replayed_callback_is_refused() {
     let (sb, _server) = setup(Options::default());
     let login = sb.login("test", "twice");
     assert_eq!(login.code, 0, "{login}");
-    let log = std::fs::read_to_string(sb.path("browser.log")).unwrap();
+    let log = sb.browser_log(1);
     let callbacks: Vec<&str> = log.lines().filter(|l| l.ends_with("/callback")).collect();
     // The replay reaches a closed port or an "already handled" page: never a second login.
     assert_eq!(callbacks[0], "200 /callback", "{log}");

@@ -13,6 +13,11 @@ use support::pty::Pty;
 const WAIT: Duration = Duration::from_secs(15);
 
 fn tui(sb: &Sandbox, browser_mode: &str) -> Pty {
+    Pty::spawn(tui_command(sb, browser_mode), 30, 100)
+}
+
+/// The binary on the sandbox's database, with the scripted browser in `browser_mode`.
+fn tui_command(sb: &Sandbox, browser_mode: &str) -> CommandBuilder {
     let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_mcp-accounts"));
     cmd.arg("--db");
     cmd.arg(&sb.db);
@@ -22,7 +27,7 @@ fn tui(sb: &Sandbox, browser_mode: &str) -> Pty {
     cmd.env("SCRIPTED_BROWSER_MODE", browser_mode);
     cmd.env("SCRIPTED_BROWSER_LOG", sb.path("browser.log"));
     cmd.env_remove("NO_COLOR");
-    Pty::spawn(cmd, 30, 100)
+    cmd
 }
 
 /// The list row of `name`.
@@ -142,10 +147,11 @@ fn esc_cancels_a_login_and_frees_its_port() {
     let log = sb.path("browser.log");
     let start = Instant::now();
     let port: u16 = loop {
-        if let Some(port) = std::fs::read_to_string(&log)
-            .ok()
-            .and_then(|l| l.split("on port ").nth(1).and_then(|p| p.trim().parse().ok()))
-        {
+        if let Some(port) = std::fs::read_to_string(&log).ok().and_then(|l| {
+            l.split("on port ")
+                .nth(1)
+                .and_then(|p| p.lines().next()?.trim().parse().ok())
+        }) {
             break port;
         }
         assert!(start.elapsed() < WAIT, "the browser never reached the callback");
@@ -196,10 +202,7 @@ fn add_and_delete_a_server_from_the_ui() {
 fn no_color_means_no_colour() {
     let sb = Sandbox::new();
     sb.ok(&["add", "demo", "https://demo.example.com/mcp"]);
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_mcp-accounts"));
-    cmd.arg("--db");
-    cmd.arg(&sb.db);
-    cmd.env("TERM", "xterm-256color");
+    let mut cmd = tui_command(&sb, "normal");
     cmd.env("NO_COLOR", "1");
     let mut pty = Pty::spawn(cmd, 24, 80);
     pty.wait_for("the list", WAIT, |s| row(s, "demo").contains("○ none"));

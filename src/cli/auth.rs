@@ -9,7 +9,7 @@ use futures::StreamExt;
 
 use super::output::{print, print_json};
 use super::{CliError, CommandResult, check_name, one_line, open_for_reading, open_for_writing};
-use crate::account::relative_expiry;
+use crate::account::expiry_phrase;
 use crate::browser::open_browser;
 use crate::clock::unix_now;
 use crate::oauth::discovery::DiscoveryMode;
@@ -143,12 +143,7 @@ pub fn login(location: &DbLocation, name: &str, no_browser: bool, timeout: u64) 
 }
 
 fn describe_token(token: &StoredToken) -> String {
-    let expiry = relative_expiry(token.expires_at, true, unix_now());
-    let expiry = if expiry == "no expiry" {
-        expiry
-    } else {
-        format!("expires {expiry}")
-    };
+    let expiry = expiry_phrase(token.expires_at, unix_now());
     let refresh = if token.refresh_token.is_some() {
         ""
     } else {

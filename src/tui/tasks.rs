@@ -10,12 +10,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::app::{Command, Event, Failure, TaskEvent, TaskKind};
 use super::form::NewServer;
-use crate::account::{load_accounts, relative_expiry};
+use crate::account::{expiry_phrase, load_accounts};
 use crate::browser::open_browser;
 use crate::clock::unix_now;
 use crate::oauth::HttpClient;
 use crate::oauth::flow::{self, LoginOptions, LogoutOutcome};
-use crate::store::{ServerRecord, Store, StoredToken};
+use crate::store::{ServerRecord, Store};
 
 /// How many refreshes run at once; more wait their turn (and show as busy meanwhile).
 pub const REFRESH_CONCURRENCY: usize = 64;
@@ -57,7 +57,7 @@ impl Tasks {
                 self.spawn(name, TaskKind::Refresh, move |store, http, name| async move {
                     let _slot = slots.acquire_owned().await;
                     let token = flow::refresh(&*store, &http, &name).await.map_err(|e| e.to_string())?;
-                    Ok(format!("refreshed; {}", describe(&token)))
+                    Ok(format!("refreshed; {}", expiry_phrase(token.expires_at, unix_now())))
                 });
             }
             Command::Logout(name) => self.spawn(name, TaskKind::Logout, |store, http, name| async move {
@@ -135,7 +135,10 @@ impl Tasks {
             let outcome = flow::login(&*store, &http, &name, &opts).await;
             logins.lock().unwrap_or_else(|p| p.into_inner()).remove(&name);
             match outcome {
-                Ok(outcome) => Ok(format!("logged in; {}", describe(&outcome.token))),
+                Ok(outcome) => Ok(format!(
+                    "logged in; {}",
+                    expiry_phrase(outcome.token.expires_at, unix_now())
+                )),
                 Err(crate::oauth::Error::Cancelled) => Err(Failure::Cancelled),
                 Err(e) => Err(Failure::Error(e.to_string())),
             }
@@ -179,13 +182,4 @@ async fn add(store: Arc<Store>, server: NewServer) -> Result<String, Failure> {
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
     Ok(format!("added {}; press l to log in", server.url))
-}
-
-fn describe(token: &StoredToken) -> String {
-    let expiry = relative_expiry(token.expires_at, true, unix_now());
-    if expiry == "no expiry" {
-        expiry
-    } else {
-        format!("expires {expiry}")
-    }
 }

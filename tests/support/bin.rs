@@ -134,6 +134,23 @@ impl Sandbox {
         cmd
     }
 
+    /// The scripted browser's log once it has run `runs` times to the end (the binary does not wait for
+    /// its browser, so a test that reads the log right after a login would race it).
+    pub fn browser_log(&self, runs: usize) -> String {
+        let started = std::time::Instant::now();
+        loop {
+            let log = std::fs::read_to_string(self.path("browser.log")).unwrap_or_default();
+            if log.lines().filter(|l| *l == "done").count() >= runs {
+                return log;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(15),
+                "the browser did not finish {runs} run(s):\n{log}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
     /// `login NAME` through the scripted browser in the given mode.
     pub fn login(&self, name: &str, mode: &str) -> Run {
         Run::from(

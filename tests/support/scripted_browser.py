@@ -9,7 +9,9 @@ loopback callback. SCRIPTED_BROWSER_MODE bends the last step:
   twice        deliver the callback, then the same one again (a replay)
   ignore       never call the callback (a user who walks away)
   extra        first GET /favicon.ico and a callback without code or error, then the real one
-SCRIPTED_BROWSER_LOG, when set, names a file that gets one line per request (status and path, no query).
+SCRIPTED_BROWSER_LOG, when set, names a file that gets one line per request (status and path, no query)
+and a last line "done" when the browser exits, however it exits (the program that started it may have
+finished first, so tests wait for that line).
 """
 import http.client
 import os
@@ -75,4 +77,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        log("done")
