@@ -224,7 +224,7 @@ fn refresh_all(n: usize) {
             // The floor: the same 200 POSTs, 64 at a time, by a client that does nothing else.
             let mut cmd = Command::new("curl");
             cmd.args(["--silent", "--output", "/dev/null", "--parallel", "--parallel-max"])
-                .arg(mcp_accounts::cli::auth::REFRESH_CONCURRENCY.to_string());
+                .arg(mcp_accounts::session::DEFAULT_REFRESH_CONCURRENCY.to_string());
             for _ in 0..ACCOUNTS {
                 cmd.args([
                     "-X",

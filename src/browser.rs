@@ -4,13 +4,31 @@
 
 use std::process::{Command, Stdio};
 
+use mcp_accounts::urls::{UrlError, check_transport};
 use url::Url;
 
-use crate::urls::check_transport;
+/// Why no browser was started.
+#[derive(Debug, thiserror::Error)]
+pub enum BrowserError {
+    /// The URL breaks the URL rules (a `javascript:` or `file:` URL, say).
+    #[error("refusing to open the URL: {0}")]
+    Refused(#[from] UrlError),
+    /// `$BROWSER` could not be started.
+    #[error("cannot start $BROWSER ({program}): {source}")]
+    Program {
+        /// The program named.
+        program: String,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// The system's default browser could not be started.
+    #[error("cannot start a browser: {0}")]
+    Default(std::io::Error),
+}
 
-/// Start a browser on `url` without waiting for it. `Err` says why not, in words.
-pub fn open_browser(url: &Url) -> Result<(), String> {
-    check_transport(url).map_err(|e| format!("refusing to open the URL: {e}"))?;
+/// Start a browser on `url` without waiting for it.
+pub fn open_browser(url: &Url) -> Result<(), BrowserError> {
+    check_transport(url)?;
     match std::env::var_os("BROWSER").filter(|b| !b.is_empty()) {
         Some(program) => {
             let mut child = Command::new(&program)
@@ -19,13 +37,21 @@ pub fn open_browser(url: &Url) -> Result<(), String> {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
-                .map_err(|e| format!("cannot start $BROWSER ({}): {e}", program.to_string_lossy()))?;
+                .map_err(|source| BrowserError::Program {
+                    program: program.to_string_lossy().into_owned(),
+                    source,
+                })?;
             // Reap it when it ends, so a long-running TUI collects no zombies.
             std::thread::spawn(move || child.wait());
             Ok(())
         }
-        None => open::that_detached(url.as_str()).map_err(|e| format!("cannot start a browser: {e}")),
+        None => open::that_detached(url.as_str()).map_err(BrowserError::Default),
     }
+}
+
+/// [`open_browser`] in the shape the session layer takes.
+pub fn opener() -> mcp_accounts::session::BrowserOpener {
+    std::sync::Arc::new(|url: &Url| open_browser(url).map_err(Into::into))
 }
 
 #[cfg(test)]
@@ -40,7 +66,7 @@ mod tests {
             "http://example.com/authorize",
             "data:text/html,x",
         ] {
-            let err = open_browser(&Url::parse(bad).unwrap()).unwrap_err();
+            let err = open_browser(&Url::parse(bad).unwrap()).unwrap_err().to_string();
             assert!(err.starts_with("refusing to open"), "{bad}: {err}");
         }
     }

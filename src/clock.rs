@@ -1,8 +1,30 @@
-//! Wall-clock time as Unix seconds, the unit every record stores.
+//! Wall-clock time as Unix seconds, the unit every record stores, behind a [`Clock`] that can be replaced
+//! (the session layer takes one, so tests can move time instead of waiting for it).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Now, in Unix seconds.
+/// A source of the current time.
+pub trait Clock: Send + Sync {
+    /// Now, in Unix milliseconds.
+    fn now_ms(&self) -> i64;
+
+    /// Now, in Unix seconds.
+    fn now(&self) -> i64 {
+        self.now_ms().div_euclid(1000)
+    }
+}
+
+/// The system's clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        unix_now_ms()
+    }
+}
+
+/// Now, in Unix seconds, from the system clock.
 pub fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -10,7 +32,7 @@ pub fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
-/// Now, in Unix milliseconds (for leases shared between processes).
+/// Now, in Unix milliseconds, from the system clock.
 pub fn unix_now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

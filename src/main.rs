@@ -1,5 +1,13 @@
-//! The `mcp-accounts` binary: everything happens in [`mcp_accounts::cli::main`].
+//! The `mcp-accounts` binary: the command line ([`cli`]) and the terminal UI ([`tui`]) over the library's
+//! session layer. [`view`] holds what both show (status rows, time phrases, discovery rows); [`config`]
+//! reads the environment; [`browser`] opens the login URL.
+
+mod browser;
+mod cli;
+mod config;
+mod tui;
+mod view;
 
 fn main() -> std::process::ExitCode {
-    mcp_accounts::cli::main()
+    cli::main()
 }

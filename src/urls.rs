@@ -1,12 +1,74 @@
 //! URL rules shared by the store (what a server URL may be) and the OAuth engine (which URLs it may fetch
-//! or hand to a browser): HTTPS everywhere, plain HTTP only to this machine.
+//! or hand to a browser): HTTPS everywhere, plain HTTP only to this machine. Imports nothing from the rest
+//! of the crate but [`crate::text`].
 
 use url::{Host, Url};
 
-/// Why a URL was refused. The text is shown to the user as is.
+use crate::text::shorten;
+
+/// Why a URL was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct UrlError(pub String);
+#[non_exhaustive]
+pub enum UrlError {
+    /// A relative URL where an absolute one is needed.
+    #[error("{raw:?} is not an absolute URL; write it as https://host/path")]
+    NotAbsolute {
+        /// The text as given (shortened).
+        raw: String,
+    },
+    /// Not a URL at all.
+    #[error("{raw:?} is not a valid URL ({reason})")]
+    Invalid {
+        /// The text as given (shortened).
+        raw: String,
+        /// What the parser said.
+        reason: url::ParseError,
+    },
+    /// A URL without a host (`https://`, `mailto:x`).
+    #[error("{raw:?} has no host; write it as https://host/path")]
+    NoHost {
+        /// The text as given (shortened).
+        raw: String,
+    },
+    /// A user name or password inside the URL.
+    #[error("{url}: a user name or password in the URL is not allowed")]
+    UserInfo {
+        /// The URL as it may be shown.
+        url: String,
+    },
+    /// `http://` to a host that is not this machine.
+    #[error("{url}: plain http:// is only allowed to this machine (localhost, 127.0.0.1, ::1); use https://")]
+    PlainHttp {
+        /// The URL as it may be shown.
+        url: String,
+    },
+    /// A scheme other than `https` or `http`.
+    #[error("{url}: the {scheme}: scheme is not allowed; only https:// (or http:// to this machine)")]
+    Scheme {
+        /// The URL as it may be shown.
+        url: String,
+        /// The scheme found.
+        scheme: String,
+    },
+    /// A field of a server's document that is not a valid URL.
+    #[error("{what} {raw:?} is not a valid URL ({reason})")]
+    InvalidField {
+        /// The field (`token_endpoint`, …).
+        what: &'static str,
+        /// Its value (shortened).
+        raw: String,
+        /// What the parser said.
+        reason: url::ParseError,
+    },
+    /// A field of a server's document whose URL breaks the transport rule.
+    #[error("{what}: {source}")]
+    FieldRefused {
+        /// The field (`token_endpoint`, …).
+        what: &'static str,
+        /// Why the URL was refused.
+        source: Box<UrlError>,
+    },
+}
 
 /// Whether `host` is this machine: `localhost`, 127.0.0.0/8 or `::1`.
 pub fn is_loopback_host(host: &Host<&str>) -> bool {
@@ -28,20 +90,27 @@ pub fn check_transport(url: &Url) -> Result<(), UrlError> {
     match url.scheme() {
         "https" if url.host().is_some() => Ok(()),
         "http" if is_loopback_url(url) => Ok(()),
-        "http" => Err(UrlError(format!(
-            "{url}: plain http:// is only allowed to this machine (localhost, 127.0.0.1, ::1); use https://"
-        ))),
-        other => Err(UrlError(format!(
-            "{}: the {other}: scheme is not allowed; only https:// (or http:// to this machine)",
-            redact_for_display(url)
-        ))),
+        "http" => Err(UrlError::PlainHttp {
+            url: redact_for_display(url),
+        }),
+        other => Err(UrlError::Scheme {
+            url: redact_for_display(url),
+            scheme: shorten(other),
+        }),
     }
 }
 
 /// Parse a server-supplied URL and apply [`check_transport`]; `what` names the field for the message.
-pub fn parse_endpoint(what: &str, raw: &str) -> Result<Url, UrlError> {
-    let url = Url::parse(raw).map_err(|e| UrlError(format!("{what} {:?} is not a valid URL ({e})", shorten(raw))))?;
-    check_transport(&url).map_err(|e| UrlError(format!("{what}: {e}")))?;
+pub fn parse_endpoint(what: &'static str, raw: &str) -> Result<Url, UrlError> {
+    let url = Url::parse(raw).map_err(|reason| UrlError::InvalidField {
+        what,
+        raw: shorten(raw),
+        reason,
+    })?;
+    check_transport(&url).map_err(|e| UrlError::FieldRefused {
+        what,
+        source: Box::new(e),
+    })?;
     Ok(url)
 }
 
@@ -51,19 +120,19 @@ pub fn parse_endpoint(what: &str, raw: &str) -> Result<Url, UrlError> {
 pub fn canonical_server_url(raw: &str) -> Result<String, UrlError> {
     let raw = raw.trim();
     let url = Url::parse(raw).map_err(|e| match e {
-        url::ParseError::RelativeUrlWithoutBase => {
-            UrlError(format!("{raw:?} is not an absolute URL; write it as https://host/path"))
-        }
-        other => UrlError(format!("{raw:?} is not a valid URL ({other})")),
+        url::ParseError::RelativeUrlWithoutBase => UrlError::NotAbsolute { raw: shorten(raw) },
+        reason => UrlError::Invalid {
+            raw: shorten(raw),
+            reason,
+        },
     })?;
     if url.cannot_be_a_base() || url.host().is_none() {
-        return Err(UrlError(format!("{raw:?} has no host; write it as https://host/path")));
+        return Err(UrlError::NoHost { raw: shorten(raw) });
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(UrlError(format!(
-            "{}: a user name or password in the URL is not allowed",
-            redact_for_display(&url)
-        )));
+        return Err(UrlError::UserInfo {
+            url: redact_for_display(&url),
+        });
     }
     check_transport(&url)?;
     Ok(canonical_string(&url))
@@ -96,17 +165,6 @@ pub fn redact_for_display(url: &Url) -> String {
     shown.set_query(None);
     shown.set_fragment(None);
     shorten(shown.as_str())
-}
-
-/// Cut a string from a server to 200 characters for a message.
-pub fn shorten(s: &str) -> String {
-    const MAX: usize = 200;
-    if s.chars().count() <= MAX {
-        s.to_owned()
-    } else {
-        let cut: String = s.chars().take(MAX).collect();
-        format!("{cut}…")
-    }
 }
 
 #[cfg(test)]

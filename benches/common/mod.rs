@@ -136,12 +136,11 @@ pub struct FixtureLogin {
 
 /// Write the accounts into a new database at `path`, in one transaction.
 pub fn write_fixtures(path: &std::path::Path, fixtures: impl IntoIterator<Item = Fixture>) {
-    use mcp_accounts::oauth::discovery::{Discovery, DiscoveryMode};
+    use mcp_accounts::oauth::{ClientRegistration, ClientSource, Discovery, DiscoveryMode};
     use mcp_accounts::secret::Secret;
     use mcp_accounts::store::kv::to_json;
     use mcp_accounts::store::{
-        ClientRegistration, ClientSource, KvStore, OpenMode, ServerRecord, SqliteKv, StoredToken, Write, client_key,
-        metadata_key, server_key, token_key,
+        KvStore, OpenMode, ServerRecord, SqliteKv, StoredToken, Write, client_key, metadata_key, server_key, token_key,
     };
     let kv = SqliteKv::open(path, OpenMode::ReadWrite).unwrap();
     let now = mcp_accounts::clock::unix_now();

@@ -2,16 +2,20 @@
 
 use std::process::ExitCode;
 
+use mcp_accounts::clock::unix_now;
+use mcp_accounts::oauth::scope::validate_scope;
+use mcp_accounts::store::location::DbLocation;
+use mcp_accounts::store::{
+    Account, KvStore, ServerRecord, Status, TokenStore, load_accounts, token_key, validate_server_url,
+};
+use mcp_accounts::text::clean;
 use serde::Serialize;
 
 use super::args::AddArgs;
+use super::common::{CliError, CommandResult, check_name, open_for_reading, open_for_writing, unknown_server};
 use super::output::{print, print_json, table};
-use super::{CliError, CommandResult, check_name, open_for_reading, open_for_writing};
-use crate::account::{Account, Summary, load_accounts, relative_expiry};
-use crate::clock::unix_now;
-use crate::paths::DbLocation;
-use crate::store::servers::validate_scope;
-use crate::store::{KvStore, ServerRecord, TokenStore, validate_server_url};
+use crate::view::Summary;
+use crate::view::time::relative_expiry;
 
 fn accounts(location: &DbLocation) -> Result<Vec<Account>, CliError> {
     match open_for_reading(location)? {
@@ -25,7 +29,7 @@ pub fn list(location: &DbLocation, json: bool) -> CommandResult {
     let now = unix_now();
     let accounts = accounts(location)?;
     if json {
-        let rows: Vec<Summary> = accounts.iter().map(|a| a.summary(now)).collect();
+        let rows: Vec<Summary> = accounts.iter().map(|a| Summary::of(a, now)).collect();
         print_json(&rows)?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -50,7 +54,9 @@ fn render_table(accounts: &[Account], now: i64) -> String {
                     .unwrap_or_else(|_| "?".to_owned()),
                 a.status(now).as_str().to_owned(),
                 relative_expiry(token.and_then(|t| t.expires_at), token.is_some(), now),
-                token.map(|t| t.scopes.join(" ")).unwrap_or_default(),
+                token
+                    .map(|t| clean(&t.scopes.join(" ")).into_owned())
+                    .unwrap_or_default(),
             ]
         })
         .collect();
@@ -75,9 +81,7 @@ pub fn status(location: &DbLocation, name: Option<&str>, json: bool) -> CommandR
     if let Some(name) = name {
         accounts.retain(|a| a.name == name);
         if accounts.is_empty() {
-            return Err(CliError::Failed(format!(
-                "no server named {name:?}; see: mcp-accounts list"
-            )));
+            return Err(CliError::Failed(unknown_server(name)));
         }
     }
     let all_usable = accounts.iter().all(|a| a.usable(now));
@@ -85,9 +89,9 @@ pub fn status(location: &DbLocation, name: Option<&str>, json: bool) -> CommandR
         let rows: Vec<StatusRow> = accounts
             .iter()
             .map(|a| StatusRow {
-                summary: a.summary(now),
+                summary: Summary::of(a, now),
                 usable: a.usable(now),
-                action: a.action(now),
+                action: action(a, now),
             })
             .collect();
         print_json(&rows)?;
@@ -102,10 +106,10 @@ pub fn status(location: &DbLocation, name: Option<&str>, json: bool) -> CommandR
             if token.is_some() {
                 line.push_str(&format!(", {expiry}"));
             }
-            if let Some(action) = a.action(now) {
+            if let Some(action) = action(a, now) {
                 line.push_str(&format!(" — {action}"));
             } else if let Some(error) = a.last_error() {
-                line.push_str(&format!(" (last refresh failed: {error})"));
+                line.push_str(&format!(" (last refresh failed: {})", clean(&error)));
             }
             text.push_str(&line);
             text.push('\n');
@@ -119,12 +123,26 @@ pub fn status(location: &DbLocation, name: Option<&str>, json: bool) -> CommandR
     })
 }
 
+/// What the user should do about an account, when anything: the command to run.
+fn action(account: &Account, now: i64) -> Option<String> {
+    if account.usable(now) {
+        return None;
+    }
+    Some(match account.status(now) {
+        Status::Error => format!(
+            "a stored record is unreadable; run: mcp-accounts remove {0} && mcp-accounts add {0} URL",
+            account.name
+        ),
+        _ => format!("run: mcp-accounts login {}", account.name),
+    })
+}
+
 /// `add NAME URL [...]`: validate everything first; write nothing unless all of it is valid.
 pub fn add(location: &DbLocation, args: AddArgs) -> CommandResult {
     check_name(&args.name)?;
     let url = validate_server_url(&args.url).map_err(|e| CliError::Usage(e.to_string()))?;
     for scope in &args.scopes {
-        validate_scope(scope).map_err(CliError::Usage)?;
+        validate_scope(scope).map_err(|e| CliError::Usage(format!("{e} (pass --scope once per scope)")))?;
     }
     if let Some(id) = &args.client_id
         && (id.trim().is_empty() || id.chars().any(char::is_control))
@@ -161,22 +179,16 @@ pub fn add(location: &DbLocation, args: AddArgs) -> CommandResult {
 pub fn remove(location: &DbLocation, name: &str) -> CommandResult {
     check_name(name)?;
     let Some(store) = open_for_reading(location)? else {
-        return Err(CliError::Failed(format!(
-            "no server named {name:?}; see: mcp-accounts list"
-        )));
+        return Err(CliError::Failed(unknown_server(name)));
     };
     if store.get_server(name)?.is_none() {
-        return Err(CliError::Failed(format!(
-            "no server named {name:?}; see: mcp-accounts list"
-        )));
+        return Err(CliError::Failed(unknown_server(name)));
     }
-    let had_token = store.kv().get(&crate::store::token_key(name))?.is_some();
+    let had_token = store.kv().get(&token_key(name))?.is_some();
     drop(store);
     let store = open_for_writing(location)?;
     if !store.remove_server(name)? {
-        return Err(CliError::Failed(format!(
-            "no server named {name:?}; see: mcp-accounts list"
-        )));
+        return Err(CliError::Failed(unknown_server(name)));
     }
     let note = if had_token {
         " (its token was deleted here, not revoked at the server)"

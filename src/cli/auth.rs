@@ -6,20 +6,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
+use mcp_accounts::oauth::{Discovery, HttpClient};
+use mcp_accounts::session::{
+    self, DEFAULT_REFRESH_CONCURRENCY, LocalOnlyReason, LoginOptions, LoginStep, LogoutOutcome, Session, needs_refresh,
+};
+use mcp_accounts::store::location::DbLocation;
+use mcp_accounts::store::{Store, StoredToken, TokenStore, load_accounts};
+use mcp_accounts::text::clean;
 
+use super::common::{
+    CliError, CommandResult, check_name, one_line, open_for_reading, open_for_writing, unknown_server,
+};
 use super::output::{print, print_json};
-use super::{CliError, CommandResult, check_name, one_line, open_for_reading, open_for_writing};
-use crate::account::expiry_phrase;
-use crate::browser::open_browser;
-use crate::clock::unix_now;
-use crate::oauth::discovery::DiscoveryMode;
-use crate::oauth::flow::{self, LoginOptions, LoginStep, LogoutOutcome, discover_account};
-use crate::oauth::{Discovery, HttpClient, HttpConfig};
-use crate::paths::DbLocation;
-use crate::store::{Store, StoredToken, TokenStore};
-
-/// How many refreshes `refresh --all` runs at once.
-pub const REFRESH_CONCURRENCY: usize = 64;
+use crate::view::discovery::rows;
+use crate::view::time::expiry_phrase;
 
 fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_current_thread()
@@ -28,31 +28,29 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         .map_err(|e| CliError::Failed(format!("cannot start the async runtime: {e}")))
 }
 
-fn http() -> Result<HttpClient, CliError> {
-    Ok(HttpClient::new(HttpConfig::from_env())?)
+fn session(store: Store) -> Result<Session, CliError> {
+    let http = HttpClient::new(crate::config::http_config())?;
+    Ok(Session::new(Arc::new(store), http))
 }
 
 /// Open the store for a command on NAME, failing clearly when there is no such server. Nothing is created
 /// for a name that does not exist.
-fn store_with(location: &DbLocation, name: &str) -> Result<Store, CliError> {
+fn session_for(location: &DbLocation, name: &str) -> Result<Session, CliError> {
     check_name(name)?;
     let known = match open_for_reading(location)? {
         Some(store) => store.get_server(name)?.is_some(),
         None => false,
     };
     if !known {
-        return Err(CliError::Failed(format!(
-            "no server named {name:?}; see: mcp-accounts list"
-        )));
+        return Err(CliError::Failed(unknown_server(name)));
     }
-    open_for_writing(location)
+    session(open_for_writing(location)?)
 }
 
 /// `discover NAME [--json]`.
 pub fn discover(location: &DbLocation, name: &str, json: bool) -> CommandResult {
-    let store = store_with(location, name)?;
-    let http = http()?;
-    let discovery = runtime()?.block_on(discover_account(&store, &http, name))?;
+    let session = session_for(location, name)?;
+    let discovery = runtime()?.block_on(session.discover(name))?;
     if json {
         print_json(&discovery)?;
     } else {
@@ -63,87 +61,55 @@ pub fn discover(location: &DbLocation, name: &str, json: bool) -> CommandResult 
 
 /// The human form of a discovery result.
 pub fn describe_discovery(d: &Discovery) -> String {
-    let yes_no = |b: bool| if b { "yes" } else { "no" };
-    let m = &d.authorization_server;
-    let mut out = String::new();
-    let mut line = |label: &str, value: &str| out.push_str(&format!("{label:<24}{value}\n"));
-    line("server", &d.server_url);
-    line("resource", &d.resource);
-    line(
-        "found through",
-        match d.mode {
-            DiscoveryMode::ProtectedResource => "protected resource metadata (RFC 9728)",
-            DiscoveryMode::LegacyMetadata => "legacy: metadata at the server's origin (MCP 2025-03-26)",
-            DiscoveryMode::LegacyDefaults => "legacy: default endpoints /authorize /token /register (MCP 2025-03-26)",
-        },
-    );
-    if let Some(prm) = &d.protected_resource {
-        line("resource metadata", d.protected_resource_url.as_deref().unwrap_or("-"));
-        line("authorization servers", &prm.authorization_servers.join(" "));
-        if let Some(scopes) = &prm.scopes_supported {
-            line("scopes supported", &scopes.join(" "));
-        }
+    let mut out = format!("{:<24}{}\n", "server", clean(&d.server_url));
+    for row in rows(d) {
+        out.push_str(&format!("{:<24}{}\n", row.label, row.value));
     }
-    if let Some(scope) = d.challenge.as_ref().and_then(|c| c.scope.as_deref()) {
-        line("scope asked for (401)", scope);
-    }
-    line("issuer", &m.issuer);
-    if let Some(url) = &d.authorization_server_url {
-        line("metadata", url);
-    }
-    line("authorization endpoint", &m.authorization_endpoint);
-    line("token endpoint", &m.token_endpoint);
-    line(
-        "registration endpoint",
-        m.registration_endpoint.as_deref().unwrap_or("none"),
-    );
-    line(
-        "revocation endpoint",
-        m.revocation_endpoint.as_deref().unwrap_or("none"),
-    );
-    line("PKCE S256", yes_no(m.supports_s256()));
-    line(
-        "iss in response",
-        yes_no(m.authorization_response_iss_parameter_supported == Some(true)),
-    );
     out.push_str("tried\n");
     for a in &d.attempts {
         let used = if a.used { "  (used)" } else { "" };
-        out.push_str(&format!("  {:<6}{}{used}\n", one_line(&a.outcome), a.url));
+        out.push_str(&format!(
+            "  {:<6}{}{used}\n",
+            one_line(&a.outcome.to_string()),
+            clean(&a.url)
+        ));
     }
     out
 }
 
 /// `login NAME [--no-browser] [--timeout SECS]`. The URL is always printed to stderr.
 pub fn login(location: &DbLocation, name: &str, no_browser: bool, timeout: u64) -> CommandResult {
-    let store = store_with(location, name)?;
-    let http = http()?;
+    let session = session_for(location, name)?;
     let shown_name = name.to_owned();
     let opts = LoginOptions {
         timeout: Duration::from_secs(timeout),
-        open_browser: (!no_browser).then(|| Arc::new(open_browser) as flow::BrowserOpener),
+        open_browser: (!no_browser).then(crate::browser::opener),
         on_step: Some(Arc::new(move |step| match step {
             LoginStep::Discovering => eprintln!("discovering the authorization server…"),
             LoginStep::Registering => eprintln!("registering mcp-accounts as a client…"),
             LoginStep::WaitingForBrowser { url } => {
                 eprintln!(
-                    "Open this URL in a browser to log in to {shown_name}:\n\n  {url}\n\nwaiting for the browser…"
+                    "Open this URL in a browser to log in to {shown_name}:\n\n  {}\n\nwaiting for the browser…",
+                    clean(&url)
                 )
             }
             LoginStep::BrowserNotOpened { reason } => {
-                eprintln!("({reason}; open the URL above by hand)")
+                eprintln!("({}; open the URL above by hand)", one_line(&reason))
             }
-            LoginStep::Exchanging => {}
+            _ => {}
         })),
         ..LoginOptions::default()
     };
-    let outcome = runtime()?.block_on(flow::login(&store, &http, name, &opts))?;
-    print(&format!("logged in to {name}: {}\n", describe_token(&outcome.token)))?;
+    let outcome = runtime()?.block_on(session.login(name, &opts))?;
+    print(&format!(
+        "logged in to {name}: {}\n",
+        describe_token(&outcome.token, session.now())
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn describe_token(token: &StoredToken) -> String {
-    let expiry = expiry_phrase(token.expires_at, unix_now());
+fn describe_token(token: &StoredToken, now: i64) -> String {
+    let expiry = expiry_phrase(token.expires_at, now);
     let refresh = if token.refresh_token.is_some() {
         ""
     } else {
@@ -152,50 +118,56 @@ fn describe_token(token: &StoredToken) -> String {
     if token.scopes.is_empty() {
         format!("{expiry}{refresh}")
     } else {
-        format!("{expiry}{refresh}; scopes: {}", token.scopes.join(" "))
+        format!("{expiry}{refresh}; scopes: {}", clean(&token.scopes.join(" ")))
     }
 }
 
-/// `refresh NAME` or `refresh --all` (every logged-in account, [`REFRESH_CONCURRENCY`] at a time).
+/// `refresh NAME` or `refresh --all` (every logged-in account, [`DEFAULT_REFRESH_CONCURRENCY`] at a time).
 pub fn refresh(location: &DbLocation, name: Option<&str>, all: bool) -> CommandResult {
-    let http = http()?;
     if let (Some(name), false) = (name, all) {
-        let store = store_with(location, name)?;
-        let token = runtime()?.block_on(flow::refresh(&store, &http, name))?;
-        print(&format!("refreshed {name}: {}\n", describe_token(&token)))?;
+        let session = session_for(location, name)?;
+        let token = runtime()?.block_on(session.refresh(name))?;
+        print(&format!(
+            "refreshed {name}: {}\n",
+            describe_token(&token, session.now())
+        ))?;
         return Ok(ExitCode::SUCCESS);
     }
     let store = open_for_writing(location)?;
-    let accounts = crate::account::load_accounts(store.kv(), false)?;
+    let accounts = load_accounts(store.kv(), false)?;
+    let session = session(store)?;
     let (logged_in, skipped): (Vec<_>, Vec<_>) = accounts.iter().partition(|a| a.token().is_some());
     let names: Vec<String> = logged_in.iter().map(|a| a.name.clone()).collect();
-    let store_ref = &store;
-    let http_ref = &http;
-    let mut results: Vec<(String, Result<StoredToken, crate::oauth::Error>)> = runtime()?.block_on(
+    let session_ref = &session;
+    let mut results: Vec<(String, Result<StoredToken, session::Error>)> = runtime()?.block_on(
         futures::stream::iter(names)
             .map(|name| async move {
-                let result = flow::refresh(store_ref, http_ref, &name).await;
+                let result = session_ref.refresh(&name).await;
                 (name, result)
             })
-            .buffer_unordered(REFRESH_CONCURRENCY)
+            .buffer_unordered(DEFAULT_REFRESH_CONCURRENCY)
             .collect(),
     );
     results.sort_by(|a, b| a.0.cmp(&b.0));
     let mut text = String::new();
     let mut failed = 0;
-    for (name, result) in &results {
+    for (name, result) in results {
         match result {
-            Ok(token) => text.push_str(&format!("refreshed {name}: {}\n", describe_token(token))),
+            Ok(token) => text.push_str(&format!(
+                "refreshed {name}: {}\n",
+                describe_token(&token, session.now())
+            )),
             Err(e) => {
                 failed += 1;
-                text.push_str(&format!("failed {name}: {}\n", one_line(&e.to_string())));
+                let (CliError::Failed(message) | CliError::Usage(message)) = CliError::from(e);
+                text.push_str(&format!("failed {name}: {}\n", one_line(&message)));
             }
         }
     }
     for a in skipped {
         text.push_str(&format!("skipped {}: not logged in\n", a.name));
     }
-    if results.is_empty() {
+    if logged_in.is_empty() {
         eprintln!("no logged-in accounts to refresh");
     }
     print(&text)?;
@@ -208,17 +180,22 @@ pub fn refresh(location: &DbLocation, name: Option<&str>, all: bool) -> CommandR
 
 /// `logout NAME [--local]`.
 pub fn logout(location: &DbLocation, name: &str, local: bool) -> CommandResult {
-    let store = store_with(location, name)?;
-    let http = http()?;
-    let outcome = runtime()?.block_on(flow::logout(&store, &http, name, local))?;
+    let session = session_for(location, name)?;
+    let outcome = runtime()?.block_on(session.logout(name, local))?;
     let text = match outcome {
         LogoutOutcome::NotLoggedIn => format!("{name} was not logged in; nothing to do\n"),
         LogoutOutcome::Revoked => {
             format!("logged out of {name}: the token was revoked at the server and deleted here\n")
         }
-        LogoutOutcome::LocalOnly { reason } => {
+        LogoutOutcome::LocalOnly(LocalOnlyReason::Requested) => {
+            format!(
+                "logged out of {name}: the token was deleted here only (--local: the server was not asked to revoke the token)\n"
+            )
+        }
+        LogoutOutcome::LocalOnly(reason) => {
             format!("logged out of {name}: the token was deleted here only ({reason})\n")
         }
+        _ => format!("logged out of {name}\n"),
     };
     print(&text)?;
     Ok(ExitCode::SUCCESS)
@@ -228,21 +205,20 @@ pub fn logout(location: &DbLocation, name: &str, local: bool) -> CommandResult {
 /// is read without opening the database for writing.
 pub fn token(location: &DbLocation, name: &str) -> CommandResult {
     check_name(name)?;
-    let unknown = || CliError::Failed(format!("no server named {name:?}; see: mcp-accounts list"));
+    let unknown = || CliError::Failed(unknown_server(name));
     let store = open_for_reading(location)?.ok_or_else(unknown)?;
     if store.get_server(name)?.is_none() {
         return Err(unknown());
     }
     if let Some(token) = store.get_token(name)?
-        && !flow::needs_refresh(&token, unix_now())
+        && !needs_refresh(&token, mcp_accounts::clock::unix_now())
     {
         print(&format!("{}\n", token.access_token.expose()))?;
         return Ok(ExitCode::SUCCESS);
     }
     drop(store);
-    let store = open_for_writing(location)?;
-    let http = http()?;
-    let token = runtime()?.block_on(flow::valid_token(&store, &http, name))?;
+    let session = session(open_for_writing(location)?)?;
+    let token = runtime()?.block_on(session.valid_token(name))?;
     print(&format!("{}\n", token.expose()))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod args;
 pub mod auth;
+pub mod common;
 pub mod output;
 
 use std::io::IsTerminal;
@@ -11,55 +12,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-pub use args::{Cli, Command};
-
-use crate::paths::{DbLocation, database_location};
-use crate::store::{KvTokenStore, OpenMode, SqliteKv, Store, StoreError};
-
-/// The one error type of the binary: what failed, in one line, and which exit code it means.
-#[derive(Debug)]
-pub enum CliError {
-    /// Bad input: exit 2.
-    Usage(String),
-    /// The operation failed: exit 1.
-    Failed(String),
-}
-
-impl CliError {
-    fn exit_code(&self) -> ExitCode {
-        match self {
-            CliError::Usage(_) => ExitCode::from(2),
-            CliError::Failed(_) => ExitCode::from(1),
-        }
-    }
-
-    fn message(&self) -> &str {
-        match self {
-            CliError::Usage(m) | CliError::Failed(m) => m,
-        }
-    }
-}
-
-impl From<StoreError> for CliError {
-    fn from(e: StoreError) -> Self {
-        CliError::Failed(e.to_string())
-    }
-}
-
-impl From<crate::oauth::Error> for CliError {
-    fn from(e: crate::oauth::Error) -> Self {
-        CliError::Failed(e.to_string())
-    }
-}
-
-impl From<crate::store::tokens::AddError> for CliError {
-    fn from(e: crate::store::tokens::AddError) -> Self {
-        CliError::Failed(e.to_string())
-    }
-}
-
-/// What a command ended with, when it did not fail outright.
-pub type CommandResult = Result<ExitCode, CliError>;
+use args::{Cli, Command};
+use common::{CliError, CommandResult, one_line, open_for_writing};
+use mcp_accounts::store::location::database_location;
 
 /// Run the program with the process's arguments.
 pub fn main() -> ExitCode {
@@ -83,11 +38,20 @@ pub fn run(cli: Cli) -> CommandResult {
             "--list is a command of its own; use either --list or a subcommand (see: mcp-accounts --help)".to_owned(),
         ));
     }
-    let location = database_location(cli.db).map_err(CliError::Failed)?;
+    let location = database_location(cli.db).map_err(|e| CliError::Failed(format!("{e}; pass --db PATH")))?;
+    let tui = cli.command.is_none() && !cli.list && std::io::stdout().is_terminal();
+    if !tui {
+        // The TUI's stderr is the screen: no trace lines there.
+        crate::config::trace_http_if_asked();
+    }
     match cli.command {
-        None if cli.list => accounts::list(&location, cli.json),
-        None if std::io::stdout().is_terminal() => crate::tui::run(&location).map(|()| ExitCode::SUCCESS),
-        None => accounts::list(&location, false),
+        None if tui => {
+            let store = open_for_writing(&location)?;
+            crate::tui::run(store)
+                .map(|()| ExitCode::SUCCESS)
+                .map_err(|e| CliError::Failed(e.to_string()))
+        }
+        None => accounts::list(&location, cli.list && cli.json),
         Some(Command::List { json }) => accounts::list(&location, json),
         Some(Command::Status { name, json }) => accounts::status(&location, name.as_deref(), json),
         Some(Command::Add(args)) => accounts::add(&location, args),
@@ -102,46 +66,6 @@ pub fn run(cli: Cli) -> CommandResult {
         Some(Command::Logout { name, local }) => auth::logout(&location, &name, local),
         Some(Command::Token { name }) => auth::token(&location, &name),
     }
-}
-
-/// Open the store to change it: creates the file (0600) and directory (0700) when missing. Warnings
-/// (permissions that were too loose) go to stderr.
-pub fn open_for_writing(location: &DbLocation) -> Result<Store, CliError> {
-    let mut warnings = Vec::new();
-    if location.is_default
-        && let Some(dir) = location.path.parent()
-    {
-        // Our own directory: keep it private even if something loosened it.
-        crate::store::kv::tighten(dir, 0o700, &mut warnings);
-    }
-    let kv = SqliteKv::open_reporting(&location.path, OpenMode::ReadWrite, &mut warnings);
-    for warning in &warnings {
-        eprintln!("warning: {}", one_line(warning));
-    }
-    Ok(KvTokenStore::new(kv?))
-}
-
-/// Open the store to read it, without creating anything: `None` when there is no database yet.
-pub fn open_for_reading(location: &DbLocation) -> Result<Option<Store>, CliError> {
-    match SqliteKv::open(&location.path, OpenMode::ReadOnly) {
-        Ok(kv) => Ok(Some(KvTokenStore::new(kv))),
-        Err(StoreError::Missing { .. }) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Check a server name given on the command line.
-pub fn check_name(name: &str) -> Result<(), CliError> {
-    crate::store::validate_name(name).map_err(|e| CliError::Usage(e.to_string()))
-}
-
-/// Make a message one line: a multi-line error (from a library below us, say) is joined with "; ".
-pub fn one_line(text: &str) -> String {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 /// clap's errors are several lines with a usage block; say the same in one line, exit 2. Help and

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::CliError;
+use super::common::CliError;
 
 /// Write `text` to stdout at once. A broken pipe counts as success: the reader has what it wanted.
 pub fn print(text: &str) -> Result<(), CliError> {

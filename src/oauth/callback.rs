@@ -21,7 +21,7 @@ use axum::routing::get;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use super::Error;
+use super::error::Error;
 use crate::secret::Secret;
 
 /// The path of the redirect URI.
@@ -36,10 +36,15 @@ const PAGE: &str = include_str!("../../assets/callback.html");
 /// The authorization response the browser delivered (RFC 6749 §4.1.2, RFC 9207 `iss`).
 #[derive(Debug)]
 pub struct CallbackResult {
+    /// The authorization code.
     pub code: Option<Secret>,
+    /// The `state` echoed back.
     pub state: Option<Secret>,
+    /// RFC 9207: the issuer that answered.
     pub iss: Option<String>,
+    /// An OAuth error code, when the server said no.
     pub error: Option<String>,
+    /// Its description (raw: sanitize before showing).
     pub error_description: Option<String>,
     verdict: Option<oneshot::Sender<Verdict>>,
 }
@@ -56,7 +61,9 @@ impl CallbackResult {
 /// What the browser page says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
+    /// The login worked; the text is shown on the page.
     Success(String),
+    /// The login failed; the text says why.
     Failure(String),
 }
 
@@ -128,11 +135,9 @@ pub async fn start_callback_server(
         .await
         .map_err(|e| match e.kind() {
             std::io::ErrorKind::AddrInUse => Error::PortBusy(port),
-            _ => Error::Callback(format!("cannot listen on 127.0.0.1:{port}: {e}")),
+            _ => Error::Listen { port, source: e },
         })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| Error::Callback(format!("cannot read the callback address: {e}")))?;
+    let addr = listener.local_addr().map_err(|source| Error::Listen { port, source })?;
     let (result_tx, result_rx) = oneshot::channel();
     let shared = Arc::new(Shared {
         result: Mutex::new(Some(result_tx)),

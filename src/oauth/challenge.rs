@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 /// One challenge: a scheme and its parameters (names lower-cased, values unquoted).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Challenge {
+    /// The scheme (`Bearer`, `Basic`, …) as written.
     pub scheme: String,
+    /// The parameters, names lower-cased, values unquoted.
     pub params: Vec<(String, String)>,
     /// A token68 credential instead of parameters (`Negotiate abc==`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -28,12 +30,16 @@ impl Challenge {
 /// What the client keeps from a `Bearer` challenge.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BearerChallenge {
+    /// RFC 9728 §5.1: where the protected resource metadata is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_metadata: Option<String>,
+    /// The scopes needed, space-separated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// The error code (`invalid_token`, `insufficient_scope`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Its description (raw: sanitize before showing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_description: Option<String>,
 }

@@ -17,98 +17,15 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::challenge::BearerChallenge;
-use super::http::{HttpClient, Response};
-use super::{Error, sanitize, unix_now};
-use crate::urls::{
-    canonical_server_url, canonical_string, check_transport, origin_key, parse_endpoint, redact_for_display,
-};
-
-/// The protocol revision we announce on discovery requests (the 2025-03-26 SHOULD; harmless elsewhere).
-pub const MCP_PROTOCOL_VERSION: &str = "2025-11-25";
+use super::error::Error;
+use super::http::{HttpClient, MCP_PROTOCOL_VERSION, Response};
+use super::metadata::{ProtectedResourceMetadata, ServerMetadata, resource_matches, same_issuer};
+use crate::text::sanitize;
+use crate::urls::{canonical_server_url, canonical_string, check_transport, parse_endpoint, redact_for_display};
 
 const PRM_SUFFIX: &str = "/.well-known/oauth-protected-resource";
 const OAUTH_AS_SUFFIX: &str = "/.well-known/oauth-authorization-server";
 const OIDC_SUFFIX: &str = "/.well-known/openid-configuration";
-
-/// RFC 9728 protected resource metadata (the fields a client uses).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProtectedResourceMetadata {
-    pub resource: String,
-    #[serde(default)]
-    pub authorization_servers: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scopes_supported: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bearer_methods_supported: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_name: Option<String>,
-}
-
-/// RFC 8414 authorization server metadata (the fields a client uses).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ServerMetadata {
-    pub issuer: String,
-    pub authorization_endpoint: String,
-    pub token_endpoint: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub registration_endpoint: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub revocation_endpoint: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scopes_supported: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response_types_supported: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub grant_types_supported: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code_challenge_methods_supported: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorization_response_iss_parameter_supported: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id_metadata_document_supported: Option<bool>,
-}
-
-impl ServerMetadata {
-    /// Whether the server lists PKCE `S256` in `code_challenge_methods_supported`.
-    pub fn supports_s256(&self) -> bool {
-        self.code_challenge_methods_supported
-            .as_ref()
-            .is_some_and(|methods| methods.iter().any(|m| m == "S256"))
-    }
-
-    /// Check every endpoint against the transport rule, and that the code flow is offered. A document that
-    /// fails is not used at all.
-    fn validate(&self) -> Result<(), Error> {
-        let auth = parse_endpoint("authorization_endpoint", &self.authorization_endpoint)?;
-        if auth
-            .query()
-            .is_some_and(|q| q.contains("state=") || q.contains("code_challenge="))
-        {
-            return Err(Error::Discovery(
-                "authorization_endpoint already carries OAuth parameters; refusing it".to_owned(),
-            ));
-        }
-        parse_endpoint("token_endpoint", &self.token_endpoint)?;
-        if let Some(url) = &self.registration_endpoint {
-            parse_endpoint("registration_endpoint", url)?;
-        }
-        if let Some(url) = &self.revocation_endpoint {
-            parse_endpoint("revocation_endpoint", url)?;
-        }
-        if let Some(types) = &self.response_types_supported
-            && !types.iter().any(|t| t == "code")
-        {
-            return Err(Error::Unsupported(format!(
-                "authorization server {} does not offer the authorization code flow (response_types_supported: {})",
-                sanitize(&self.issuer),
-                sanitize(&types.join(" "))
-            )));
-        }
-        Ok(())
-    }
-}
 
 /// How the authorization server was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,11 +42,54 @@ pub enum DiscoveryMode {
 /// One URL tried during discovery and what it answered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attempt {
+    /// The URL, without its query.
     pub url: String,
-    /// `"200"`, `"404"`, or a short error.
-    pub outcome: String,
+    /// What it answered.
+    pub outcome: Outcome,
     /// Whether this answer was used.
     pub used: bool,
+}
+
+/// What a URL tried during discovery answered. Stored (and printed by `discover --json`) as text: the
+/// status (`"200"`) or `"error: …"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", from = "String")]
+pub enum Outcome {
+    /// An HTTP status.
+    Status(u16),
+    /// No answer: what went wrong, in words.
+    Failed(String),
+}
+
+impl Outcome {
+    /// Whether the URL answered 2xx.
+    pub fn is_success(&self) -> bool {
+        matches!(self, Outcome::Status(200..=299))
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Status(status) => write!(f, "{status}"),
+            Outcome::Failed(detail) => write!(f, "error: {detail}"),
+        }
+    }
+}
+
+impl From<Outcome> for String {
+    fn from(outcome: Outcome) -> String {
+        outcome.to_string()
+    }
+}
+
+impl From<String> for Outcome {
+    fn from(text: String) -> Outcome {
+        match text.parse::<u16>() {
+            Ok(status) => Outcome::Status(status),
+            Err(_) => Outcome::Failed(text.strip_prefix("error: ").unwrap_or(&text).to_owned()),
+        }
+    }
 }
 
 /// Everything discovery learned about one server; stored as `oauth_metadata:NAME`.
@@ -139,6 +99,7 @@ pub struct Discovery {
     pub server_url: String,
     /// The RFC 8707 `resource` to request tokens for: the PRM `resource`, else the server URL.
     pub resource: String,
+    /// How the authorization server was found.
     pub mode: DiscoveryMode,
     /// HTTP status of the probe of the MCP endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -146,16 +107,20 @@ pub struct Discovery {
     /// The `Bearer` challenge of the probe's 401, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub challenge: Option<BearerChallenge>,
+    /// Where the protected resource metadata came from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protected_resource_url: Option<String>,
+    /// The protected resource metadata (`None` for a 2025-03-26 server).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protected_resource: Option<ProtectedResourceMetadata>,
     /// The URL the authorization server metadata came from (`None` in [`DiscoveryMode::LegacyDefaults`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization_server_url: Option<String>,
+    /// The authorization server metadata.
     pub authorization_server: ServerMetadata,
+    /// Every URL tried, in order.
     pub attempts: Vec<Attempt>,
-    /// Unix seconds.
+    /// When, in Unix seconds.
     pub discovered_at: i64,
 }
 
@@ -247,30 +212,6 @@ pub fn legacy_default_metadata(server: &Url) -> ServerMetadata {
     }
 }
 
-/// Whether a PRM `resource` names the server at `server`: the same URL, or (as the TypeScript SDK accepts)
-/// the same origin with a path that is a prefix of the server's path, segment by segment. The loopback
-/// names count as one origin.
-pub fn resource_matches(resource: &str, server: &Url) -> bool {
-    let Ok(resource) = Url::parse(resource) else {
-        return false;
-    };
-    if canonical_string(&resource) == canonical_string(server) {
-        return true;
-    }
-    if resource.query().is_some() || origin_key(&resource) != origin_key(server) {
-        return false;
-    }
-    let prefix = resource.path().trim_end_matches('/');
-    let path = server.path().trim_end_matches('/');
-    path == prefix || path.starts_with(&format!("{prefix}/"))
-}
-
-/// Whether two issuer identifiers are the same. RFC 8414 §3.3 asks for identical strings; the only
-/// difference tolerated is the one the URL syntax itself makes invisible (`https://a` vs `https://a/`).
-pub fn same_issuer(a: &str, b: &str) -> bool {
-    a == b || matches!((Url::parse(a), Url::parse(b)), (Ok(x), Ok(y)) if x == y)
-}
-
 fn origin_of(url: &Url) -> Url {
     let mut origin = url.clone();
     origin.set_path("/");
@@ -292,7 +233,9 @@ fn dedup(urls: Vec<Url>) -> Vec<Url> {
 /// The result of probing the MCP endpoint without a token.
 #[derive(Debug, Clone)]
 pub struct Probe {
+    /// The HTTP status.
     pub status: u16,
+    /// The `Bearer` challenge of a 401 or 403.
     pub challenge: Option<BearerChallenge>,
 }
 
@@ -340,13 +283,17 @@ pub async fn discover_auth_server(http: &HttpClient, server_url: &str) -> Result
 /// Run the whole discovery for the MCP server at `server_url`.
 pub async fn discover(http: &HttpClient, server_url: &str) -> Result<Discovery, Error> {
     let canonical = canonical_server_url(server_url)?;
-    let server = Url::parse(&canonical).map_err(|e| Error::Discovery(e.to_string()))?;
+    // The canonical form of a URL that parsed parses again.
+    let server = Url::parse(&canonical).map_err(|reason| crate::urls::UrlError::Invalid {
+        raw: canonical.clone(),
+        reason,
+    })?;
     let mut attempts = Vec::new();
 
     let probe = probe(http, &server).await?;
     attempts.push(Attempt {
         url: redact_for_display(&server),
-        outcome: probe.status.to_string(),
+        outcome: Outcome::Status(probe.status),
         used: probe.challenge.is_some(),
     });
 
@@ -368,10 +315,10 @@ pub async fn discover(http: &HttpClient, server_url: &str) -> Result<Discovery, 
             )
         }
         None if (200..300).contains(&probe.status) => {
-            return Err(Error::Discovery(format!(
-                "{canonical} answered HTTP {} without asking for authorization and publishes no OAuth metadata: there is nothing to log in to",
-                probe.status
-            )));
+            return Err(Error::NothingToLogInTo {
+                url: canonical,
+                status: probe.status,
+            });
         }
         None => {
             let (mode, as_url, metadata) = legacy_authorization_server(http, &server, &mut attempts).await?;
@@ -389,7 +336,7 @@ pub async fn discover(http: &HttpClient, server_url: &str) -> Result<Discovery, 
         authorization_server_url: as_url,
         authorization_server: metadata,
         attempts,
-        discovered_at: unix_now(),
+        discovered_at: crate::clock::unix_now(),
     })
 }
 
@@ -413,7 +360,7 @@ async fn fetch_json<T: serde::de::DeserializeOwned>(
         Err(e) => {
             attempts.push(Attempt {
                 url: shown,
-                outcome: format!("error: {e}"),
+                outcome: Outcome::Failed(e.to_string()),
                 used: false,
             });
             return Err(Miss::Failed(e));
@@ -421,7 +368,7 @@ async fn fetch_json<T: serde::de::DeserializeOwned>(
     };
     attempts.push(Attempt {
         url: shown,
-        outcome: response.status.to_string(),
+        outcome: Outcome::Status(response.status),
         used: false,
     });
     if (400..500).contains(&response.status) {
@@ -451,18 +398,17 @@ async fn find_protected_resource(
     let mut failure = None;
     for url in protected_resource_metadata_urls(server, header_url) {
         if let Err(e) = check_transport(&url) {
-            failure = Some(Error::Discovery(format!("resource_metadata URL refused: {e}")));
+            failure = Some(Error::ResourceMetadataRefused(e));
             continue;
         }
         match fetch_json::<ProtectedResourceMetadata>(http, &url, "protected resource metadata", attempts).await {
             Ok((response, prm)) => {
                 if !resource_matches(&prm.resource, server) {
-                    failure = Some(Error::Discovery(format!(
-                        "{}: protected resource metadata is for {:?}, not for {}; refusing it (RFC 9728 §3.3)",
-                        redact_for_display(&response.url),
-                        sanitize(&prm.resource),
-                        canonical_string(server)
-                    )));
+                    failure = Some(Error::ResourceMismatch {
+                        url: redact_for_display(&response.url),
+                        resource: sanitize(&prm.resource),
+                        server: canonical_string(server),
+                    });
                     continue;
                 }
                 mark_used(attempts);
@@ -480,16 +426,12 @@ async fn find_protected_resource(
 }
 
 fn pick_authorization_server(prm: &ProtectedResourceMetadata) -> Result<Url, Error> {
-    let first = prm
-        .authorization_servers
-        .first()
-        .ok_or_else(|| Error::Discovery("the protected resource metadata lists no authorization_servers".to_owned()))?;
+    let first = prm.authorization_servers.first().ok_or(Error::NoAuthorizationServers)?;
     let issuer = parse_endpoint("authorization server", first)?;
     if issuer.query().is_some() || issuer.fragment().is_some() {
-        return Err(Error::Discovery(format!(
-            "authorization server {:?} has a query or fragment, which an issuer must not have (RFC 8414 §2)",
-            sanitize(first)
-        )));
+        return Err(Error::IssuerWithQuery {
+            issuer: sanitize(first),
+        });
     }
     Ok(issuer)
 }
@@ -516,12 +458,9 @@ async fn find_authorization_server(
             Err(Miss::Failed(e)) => failure = Some(e),
         }
     }
-    Err(failure.unwrap_or_else(|| {
-        Error::Discovery(format!(
-            "authorization server {expected} publishes no metadata (tried {} URLs: {})",
-            candidates.len(),
-            candidates.iter().map(|u| u.path()).collect::<Vec<_>>().join(", ")
-        ))
+    Err(failure.unwrap_or_else(|| Error::NoServerMetadata {
+        issuer: expected.to_owned(),
+        tried: candidates.iter().map(|u| u.path().to_owned()).collect(),
     }))
 }
 
@@ -555,16 +494,19 @@ async fn legacy_authorization_server(
                 metadata,
             ))
         }
-        Err(Miss::Absent) if attempts.last().is_some_and(|a| a.outcome == "404") => {
+        Err(Miss::Absent) if attempts.last().is_some_and(|a| a.outcome == Outcome::Status(404)) => {
             let metadata = legacy_default_metadata(server);
             metadata.validate()?;
             Ok((DiscoveryMode::LegacyDefaults, None, metadata))
         }
-        Err(Miss::Absent) => Err(Error::Discovery(format!(
-            "{} publishes no OAuth metadata (protected resource metadata: none; {url}: HTTP {})",
-            canonical_string(server),
-            attempts.last().map(|a| a.outcome.as_str()).unwrap_or("?")
-        ))),
+        Err(Miss::Absent) => Err(Error::NoLegacyMetadata {
+            server: canonical_string(server),
+            url: redact_for_display(&url),
+            status: match attempts.last().map(|a| &a.outcome) {
+                Some(Outcome::Status(status)) => *status,
+                _ => 0,
+            },
+        }),
         Err(Miss::Failed(e)) => Err(e),
     }
 }
@@ -666,30 +608,6 @@ mod tests {
             m.registration_endpoint.as_deref(),
             Some("https://api.example.com/register")
         );
-    }
-
-    #[test]
-    fn resource_matching() {
-        let server = Url::parse("https://h.example/api/mcp").unwrap();
-        assert!(resource_matches("https://h.example/api/mcp", &server));
-        assert!(resource_matches("https://h.example/api/mcp/", &server));
-        assert!(resource_matches("https://h.example", &server));
-        assert!(resource_matches("https://h.example/api", &server));
-        assert!(!resource_matches("https://h.example/ap", &server));
-        assert!(!resource_matches("https://other.example/api/mcp", &server));
-        assert!(!resource_matches("http://h.example/api/mcp", &server));
-        assert!(!resource_matches("not a url", &server));
-        let local = Url::parse("http://127.0.0.1:3000/mcp").unwrap();
-        assert!(resource_matches("http://localhost:3000/mcp", &local));
-        assert!(!resource_matches("http://localhost:3001/mcp", &local));
-    }
-
-    #[test]
-    fn issuer_equality() {
-        assert!(same_issuer("http://localhost:3001/", "http://localhost:3001/"));
-        assert!(same_issuer("https://a.example", "https://a.example/"));
-        assert!(!same_issuer("https://a.example/t", "https://a.example/t/"));
-        assert!(!same_issuer("https://a.example", "https://b.example"));
     }
 
     #[test]

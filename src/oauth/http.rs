@@ -3,6 +3,9 @@
 //! automatic redirects (oauth2-rs: "following redirects opens the client up to SSRF vulnerabilities"),
 //! response bodies capped, a User-Agent with our version. It also implements oauth2's `AsyncHttpClient`, so
 //! the token, refresh and revocation requests that oauth2 builds obey the same rules.
+//!
+//! Each request is reported as a `tracing` event at INFO under [`TRACE_TARGET`] (method, URL without its
+//! query, status, time; never a body): a program that wants to see them installs a subscriber.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -13,8 +16,14 @@ use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderValue, LOCATION};
 use url::Url;
 
-use super::Error;
-use crate::urls::{check_transport, redact_for_display};
+use super::error::{Error, ErrorResponse};
+use crate::text::sanitize;
+use crate::urls::{UrlError, check_transport, redact_for_display};
+
+/// The `tracing` target of the one-line-per-request events.
+pub const TRACE_TARGET: &str = "mcp_accounts::http";
+/// The protocol revision announced on discovery requests (the 2025-03-26 SHOULD; harmless elsewhere).
+pub const MCP_PROTOCOL_VERSION: &str = "2025-11-25";
 
 /// The default cap on a response body: metadata documents and token responses are a few KiB.
 pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
@@ -25,12 +34,12 @@ pub const MAX_DISCOVERY_REDIRECTS: usize = 3;
 /// Limits of the HTTP client.
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
+    /// How long establishing a connection may take.
     pub connect_timeout: Duration,
     /// From the start of the request to the end of the body: a server that trickles is cut off here.
     pub timeout: Duration,
+    /// The largest response body read, in bytes.
     pub max_body: usize,
-    /// Print one line per request (method, URL without query, status, time) to stderr. Never bodies.
-    pub trace: bool,
 }
 
 impl Default for HttpConfig {
@@ -39,25 +48,16 @@ impl Default for HttpConfig {
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(30),
             max_body: DEFAULT_MAX_BODY,
-            trace: false,
         }
     }
 }
 
 impl HttpConfig {
-    /// The defaults, adjusted by `MCP_ACCOUNTS_HTTP_TIMEOUT` (seconds, total per request) and
-    /// `MCP_ACCOUNTS_TRACE_HTTP` (any non-empty value).
-    pub fn from_env() -> Self {
+    /// The defaults with another total timeout per request (the connect timeout never exceeds it).
+    pub fn with_timeout(timeout: Duration) -> Self {
         let mut config = HttpConfig::default();
-        if let Some(secs) = std::env::var("MCP_ACCOUNTS_HTTP_TIMEOUT")
-            .ok()
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s > 0.0)
-        {
-            config.timeout = Duration::from_secs_f64(secs);
-            config.connect_timeout = config.connect_timeout.min(config.timeout);
-        }
-        config.trace = std::env::var_os("MCP_ACCOUNTS_TRACE_HTTP").is_some_and(|v| !v.is_empty());
+        config.timeout = timeout;
+        config.connect_timeout = config.connect_timeout.min(timeout);
         config
     }
 }
@@ -65,9 +65,13 @@ impl HttpConfig {
 /// A response whose body has been read (within the cap).
 #[derive(Debug)]
 pub struct Response {
+    /// The URL that answered.
     pub url: Url,
+    /// The HTTP status.
     pub status: u16,
+    /// The response headers.
     pub headers: HeaderMap,
+    /// The body, at most the configured cap.
     pub body: Vec<u8>,
 }
 
@@ -86,18 +90,9 @@ impl Response {
         })
     }
 
-    /// A short, safe description of an error body: its OAuth `error`/`error_description` when it has them.
-    pub fn error_summary(&self) -> Option<String> {
-        #[derive(serde::Deserialize)]
-        struct OAuthError {
-            error: String,
-            error_description: Option<String>,
-        }
-        let e: OAuthError = serde_json::from_slice(&self.body).ok()?;
-        Some(match e.error_description {
-            Some(d) => format!("{}: {}", super::sanitize(&e.error), super::sanitize(&d)),
-            None => super::sanitize(&e.error),
-        })
+    /// The OAuth error document of the body (`error`, `error_description`), when it is one.
+    pub fn oauth_error(&self) -> Option<ErrorResponse> {
+        ErrorResponse::from_json(&self.body)
     }
 
     /// Turn a non-2xx response into an error.
@@ -105,7 +100,7 @@ impl Response {
         Error::Status {
             url: redact_for_display(&self.url),
             status: self.status,
-            detail: self.error_summary(),
+            error: self.oauth_error(),
         }
     }
 }
@@ -151,7 +146,7 @@ impl HttpClient {
             .timeout(config.timeout)
             .user_agent(concat!("mcp-accounts/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| Error::Unsupported(format!("cannot set up HTTPS: {e}")))?;
+            .map_err(|e| Error::HttpSetup { detail: e.to_string() })?;
         Ok(HttpClient {
             inner,
             config: Arc::new(config),
@@ -179,15 +174,13 @@ impl HttpClient {
             request = request.body(body);
         }
         let result = self.read(request, &shown).await;
-        if self.config.trace {
+        if tracing::enabled!(target: TRACE_TARGET, tracing::Level::INFO) {
             let outcome = match &result {
                 Ok((status, _, _)) => status.to_string(),
                 Err(e) => format!("error: {e}"),
             };
-            eprintln!(
-                "http: {method} {shown} -> {outcome} ({} ms)",
-                started.elapsed().as_millis()
-            );
+            let ms = started.elapsed().as_millis();
+            tracing::info!(target: TRACE_TARGET, "{method} {shown} -> {outcome} ({ms} ms)");
         }
         let (status, headers, body) = result?;
         Ok(Response {
@@ -237,7 +230,7 @@ impl HttpClient {
         }
         Error::Unreachable {
             url: shown.to_owned(),
-            detail: super::sanitize(&cause.to_string()),
+            detail: sanitize(&cause.to_string()),
         }
     }
 
@@ -248,20 +241,17 @@ impl HttpClient {
         for _ in 0..=MAX_DISCOVERY_REDIRECTS {
             let mut headers = HeaderMap::new();
             headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"));
-            headers.insert(
-                "mcp-protocol-version",
-                HeaderValue::from_static(super::discovery::MCP_PROTOCOL_VERSION),
-            );
+            headers.insert("mcp-protocol-version", HeaderValue::from_static(MCP_PROTOCOL_VERSION));
             let response = self.send(Method::GET, &current, headers, None).await?;
             match redirect_target(&response)? {
                 Some(next) => current = next,
                 None => return Ok(response),
             }
         }
-        Err(Error::Discovery(format!(
-            "{}: more than {MAX_DISCOVERY_REDIRECTS} redirects",
-            redact_for_display(url)
-        )))
+        Err(Error::TooManyRedirects {
+            url: redact_for_display(url),
+            max: MAX_DISCOVERY_REDIRECTS,
+        })
     }
 
     /// POST a JSON body; redirects are refused (`what` names the request in the error).
@@ -272,7 +262,8 @@ impl HttpClient {
             HeaderValue::from_static("application/json"),
         );
         headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"));
-        let bytes = serde_json::to_vec(body).map_err(|e| Error::Unsupported(e.to_string()))?;
+        // A `Value` always serializes.
+        let bytes = serde_json::to_vec(body).unwrap_or_default();
         let response = self.send(Method::POST, url, headers, Some(bytes)).await?;
         refuse_redirect(&response, what)?;
         Ok(response)
@@ -307,11 +298,9 @@ fn redirect_target(response: &Response) -> Result<Option<Url>, Error> {
         .get(LOCATION)
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| response.status_error())?;
-    let next = response.url.join(location).map_err(|e| {
-        Error::Discovery(format!(
-            "{} redirected to an invalid URL ({e})",
-            redact_for_display(&response.url)
-        ))
+    let next = response.url.join(location).map_err(|reason| Error::BadRedirect {
+        url: redact_for_display(&response.url),
+        reason,
     })?;
     check_transport(&next)?;
     Ok(Some(next))
@@ -324,7 +313,7 @@ pub(crate) fn refuse_redirect(response: &Response, what: &'static str) -> Result
             .headers
             .get(LOCATION)
             .and_then(|v| v.to_str().ok())
-            .map(super::sanitize)
+            .map(sanitize)
             .unwrap_or_else(|| "(no Location)".to_owned());
         return Err(Error::Redirected {
             url: redact_for_display(&response.url),
@@ -342,8 +331,11 @@ impl<'c> oauth2::AsyncHttpClient<'c> for HttpClient {
     fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
         Box::pin(async move {
             let (parts, body) = request.into_parts();
-            let url = Url::parse(&parts.uri.to_string())
-                .map_err(|e| Error::Unsupported(format!("invalid endpoint URL: {e}")))?;
+            let url = Url::parse(&parts.uri.to_string()).map_err(|reason| UrlError::InvalidField {
+                what: "token endpoint",
+                raw: crate::text::shorten(&parts.uri.to_string()),
+                reason,
+            })?;
             let response = self.send(parts.method, &url, parts.headers, Some(body)).await?;
             refuse_redirect(&response, "token requests")?;
             // oauth2 reads any non-200 body as an OAuth error document; a 500 page or a proxy's HTML is
@@ -355,9 +347,11 @@ impl<'c> oauth2::AsyncHttpClient<'c> for HttpClient {
             if let Some(headers) = builder.headers_mut() {
                 *headers = response.headers;
             }
-            builder
-                .body(response.body)
-                .map_err(|e| Error::Unsupported(format!("invalid HTTP response: {e}")))
+            builder.body(response.body).map_err(|e| Error::BadDocument {
+                url: redact_for_display(&response.url),
+                what: "HTTP response",
+                detail: e.to_string(),
+            })
         })
     }
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
-use super::StoreError;
+use super::error::StoreError;
 
 /// How long a writer waits for another process's transaction before giving up. Long enough for a TUI and a
 /// few CLI processes to take turns; each of our transactions is a handful of statements.
@@ -433,7 +433,7 @@ fn sqlite_files(path: &Path) -> Vec<PathBuf> {
 }
 
 /// Remove permission bits beyond `mode`; when that is not possible, say so as a warning.
-pub(crate) fn tighten(path: &Path, mode: u32, warnings: &mut Vec<String>) {
+pub fn tighten(path: &Path, mode: u32, warnings: &mut Vec<String>) {
     let Ok(meta) = fs::metadata(path) else { return };
     let current = meta.permissions().mode() & 0o777;
     if current & !mode == 0 {

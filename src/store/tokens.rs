@@ -1,158 +1,37 @@
-//! Typed account records over any [`KvStore`]: the [`TokenStore`] trait the OAuth flow works against, and
-//! [`KvTokenStore`], which implements it (and the server list) on the key-value table.
+//! Typed account records over any [`KvStore`]: the [`TokenStore`] trait the session layer works against,
+//! and [`KvTokenStore`], which implements it (and the server list) on the key-value table.
 
-use serde::{Deserialize, Serialize};
+use super::error::StoreError;
+use super::kv::{KvStore, KvStoreExt, SqliteKv, Write, to_json};
+use super::records::{
+    Lease, ServerRecord, StoredToken, client_key, lease_key, metadata_key, prefix, server_key, token_key,
+};
 
-use super::kv::{KvStore, KvStoreExt, Write, to_json};
-use super::servers::ServerRecord;
-use super::{StoreError, client_key, lease_key, metadata_key, prefix, server_key, token_key};
-use crate::oauth::discovery::Discovery;
-use crate::secret::Secret;
+/// The account store the binary uses: typed records over the SQLite table.
+pub type Store = KvTokenStore<SqliteKv>;
+use crate::oauth::{ClientRegistration, Discovery};
 
-/// A stored OAuth token (`oauth_token:NAME`). Times are Unix seconds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoredToken {
-    pub access_token: Secret,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<Secret>,
-    /// As the server sent it (`Bearer`, `bearer`, …).
-    pub token_type: String,
-    /// Scopes granted (the response's `scope`, else the scopes requested).
-    #[serde(default)]
-    pub scopes: Vec<String>,
-    /// Absolute expiry; `None` when the server did not say (`expires_in` is optional).
-    #[serde(default)]
-    pub expires_at: Option<i64>,
-    /// The authorization server that issued it.
-    pub issuer: String,
-    /// The RFC 8707 resource it was requested for.
-    pub resource: String,
-    /// When this access token was obtained (login or last refresh).
-    pub obtained_at: i64,
-    /// The outcome of the last refresh attempt, successful or not.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_refresh: Option<RefreshRecord>,
-}
-
-/// When a refresh was attempted and how it ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RefreshRecord {
-    pub at: i64,
-    pub ok: bool,
-    /// What went wrong, in words (never a token).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-/// How a client id was obtained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ClientSource {
-    /// RFC 7591 dynamic client registration.
-    Dynamic,
-    /// Configured by the user (`add --client-id`).
-    Configured,
-}
-
-/// A client registration (`oauth_client:NAME`). It belongs to one issuer and one redirect URI.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-pub struct ClientRegistration {
-    pub client_id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<Secret>,
-    /// RFC 7591 `client_secret_expires_at` (0: never).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret_expires_at: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id_issued_at: Option<i64>,
-    /// How the client authenticates at the token endpoint, as registered (`none` for a public client).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_endpoint_auth_method: Option<String>,
-    /// The authorization server this registration belongs to.
-    #[serde(default)]
-    pub issuer: Option<String>,
-    /// The exact redirect URI registered.
-    pub redirect_uri: String,
-    pub registered_at: i64,
-    pub source: ClientSource,
-    /// Everything the registration endpoint returned, kept as is (RFC 7591 §3.2.1: the server may change
-    /// what was asked for, and may add fields such as `registration_access_token`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub registration_response: Option<RawJson>,
-}
-
-/// A JSON document kept verbatim as text (cheaper to load than a parsed value, and exactly what the server
-/// sent).
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct RawJson(Box<serde_json::value::RawValue>);
-
-impl RawJson {
-    /// The JSON text.
-    pub fn get(&self) -> &str {
-        self.0.get()
-    }
-}
-
-impl PartialEq for RawJson {
-    fn eq(&self, other: &Self) -> bool {
-        self.get() == other.get()
-    }
-}
-
-impl From<serde_json::Value> for RawJson {
-    fn from(value: serde_json::Value) -> Self {
-        // Serializing a Value cannot fail; the fallback keeps the type total.
-        RawJson(serde_json::value::to_raw_value(&value).unwrap_or_else(|_| {
-            serde_json::value::RawValue::from_string("null".to_owned()).expect("null is valid JSON")
-        }))
-    }
-}
-
-impl std::fmt::Debug for ClientRegistration {
-    // The registration response can hold a secret or a registration access token: never print it.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientRegistration")
-            .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret)
-            .field("issuer", &self.issuer)
-            .field("redirect_uri", &self.redirect_uri)
-            .field("source", &self.source)
-            .finish_non_exhaustive()
-    }
-}
-
-impl ClientRegistration {
-    /// The loopback port of the registered redirect URI.
-    pub fn redirect_port(&self) -> Option<u16> {
-        url::Url::parse(&self.redirect_uri).ok().and_then(|u| u.port())
-    }
-}
-
-/// A refresh lease (`lease:refresh:NAME`): who is refreshing and until when the claim holds. A crashed
-/// owner's lease is free at once when its process is known to be gone, and expires anyway.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Lease {
-    pub owner: String,
-    /// The process that holds it, for the liveness check.
-    #[serde(default)]
-    pub pid: Option<u32>,
-    /// Unix milliseconds.
-    pub expires_at_ms: i64,
-}
-
-/// Everything the OAuth flow reads and writes, per server NAME. Implemented by [`KvTokenStore`] over any
-/// [`KvStore`]; an implementation must make each method atomic.
+/// Everything the session layer reads and writes, per server NAME. Implemented by [`KvTokenStore`] over
+/// any [`KvStore`]; an implementation must make each method atomic. A read is `Ok(None)` only when there
+/// is no such record; a record that does not decode, a busy or unreadable database are errors.
 pub trait TokenStore: Send + Sync {
     /// The configured server.
     fn get_server(&self, name: &str) -> Result<Option<ServerRecord>, StoreError>;
+    /// The token.
     fn get_token(&self, name: &str) -> Result<Option<StoredToken>, StoreError>;
+    /// Store the token.
     fn set_token(&self, name: &str, token: &StoredToken) -> Result<(), StoreError>;
+    /// Delete the token.
     fn delete_token(&self, name: &str) -> Result<(), StoreError>;
+    /// The client registration.
     fn get_client(&self, name: &str) -> Result<Option<ClientRegistration>, StoreError>;
+    /// Store the client registration.
     fn set_client(&self, name: &str, client: &ClientRegistration) -> Result<(), StoreError>;
+    /// Delete the client registration.
     fn delete_client(&self, name: &str) -> Result<(), StoreError>;
+    /// The discovered metadata.
     fn get_metadata(&self, name: &str) -> Result<Option<Discovery>, StoreError>;
+    /// Store the discovered metadata.
     fn set_metadata(&self, name: &str, discovery: &Discovery) -> Result<(), StoreError>;
     /// Store the outcome of a login in one transaction: the metadata used, the registration used and the
     /// new token, so a crash leaves either the old account or the new one.
@@ -180,6 +59,7 @@ pub struct KvTokenStore<K> {
 }
 
 impl<K: KvStore> KvTokenStore<K> {
+    /// Typed records over `kv`.
     pub fn new(kv: K) -> Self {
         KvTokenStore { kv }
     }
@@ -233,21 +113,14 @@ impl<K: KvStore> KvTokenStore<K> {
     }
 }
 
-/// Whether process `pid` still runs on this machine. Where that cannot be told (no `/proc`), it is assumed
-/// to run, and its lease holds until it expires.
-fn process_alive(pid: u32) -> bool {
-    if pid == std::process::id() {
-        return true;
-    }
-    let proc = std::path::Path::new("/proc");
-    !proc.join("self").exists() || proc.join(pid.to_string()).exists()
-}
-
 /// Why `add` failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum AddError {
+    /// The name is taken.
     #[error("a server named {0:?} already exists (remove it first, or pick another name)")]
     Exists(String),
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -332,11 +205,7 @@ impl<K: KvStore> TokenStore for KvTokenStore<K> {
     fn try_acquire_lease(&self, name: &str, owner: &str, now_ms: i64, ttl_ms: i64) -> Result<bool, StoreError> {
         let key = lease_key(name);
         let (raw, lease) = self.lease(name)?;
-        let free = match &lease {
-            None => true,
-            Some(l) => l.owner == owner || l.expires_at_ms <= now_ms || l.pid.is_some_and(|pid| !process_alive(pid)),
-        };
-        if !free {
+        if lease.as_ref().is_some_and(|l| l.blocks(owner, now_ms)) {
             return Ok(false);
         }
         let new = Lease {

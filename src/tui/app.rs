@@ -4,11 +4,12 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use crossterm::event::KeyEvent;
+use mcp_accounts::session::{self, LoginStep, LogoutOutcome};
+use mcp_accounts::store::{Account, StoreError};
 
 use super::form::{AddForm, FormOutcome, NewServer};
-use super::keys::{Action, action_for, is_ctrl_c};
-use crate::account::Account;
-use crate::oauth::flow::LoginStep;
+use super::keys::{Action, Mode, action_for, is_ctrl_c};
+use crate::view::time::expiry_phrase;
 
 /// How many entries the activity log keeps.
 const LOG_LIMIT: usize = 500;
@@ -23,7 +24,11 @@ pub enum Event {
     Tick {
         now: i64,
     },
-    Resize,
+    /// The terminal's size.
+    Resize {
+        width: u16,
+        height: u16,
+    },
     /// The terminal's input ended (it was closed): quit.
     InputClosed,
     /// A fresh load of every account from the store.
@@ -42,23 +47,82 @@ pub enum TaskEvent {
     Done {
         name: String,
         kind: TaskKind,
-        outcome: Result<String, Failure>,
+        outcome: Result<Success, Failure>,
     },
-    LoadFailed(String),
+    /// Reading the accounts failed.
+    LoadFailed(StoreError),
+}
+
+/// What a task achieved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Success {
+    LoggedIn { expires_at: Option<i64> },
+    Refreshed { expires_at: Option<i64> },
+    LoggedOut(LogoutOutcome),
+    Discovered { issuer: String },
+    Added { url: String },
+    Deleted { existed: bool },
 }
 
 /// How a task did not succeed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Failure {
-    /// What went wrong, in words.
-    Error(String),
+    /// The session failed.
+    Session(session::Error),
+    /// The store failed.
+    Store(StoreError),
+    /// Adding a server failed (its name is taken, say).
+    Add(mcp_accounts::store::AddError),
     /// The user (or quitting) stopped it.
     Cancelled,
+    /// The task itself died (a bug); the text says how.
+    Crashed(String),
 }
 
-impl From<String> for Failure {
-    fn from(text: String) -> Self {
-        Failure::Error(text)
+impl From<session::Error> for Failure {
+    fn from(e: session::Error) -> Self {
+        match e {
+            session::Error::Cancelled => Failure::Cancelled,
+            e => Failure::Session(e),
+        }
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Failure::Store(e)
+    }
+}
+
+impl Success {
+    /// The result in words, at `now`.
+    pub fn describe(&self, now: i64) -> String {
+        match self {
+            Success::LoggedIn { expires_at } => format!("logged in; {}", expiry_phrase(*expires_at, now)),
+            Success::Refreshed { expires_at } => format!("refreshed; {}", expiry_phrase(*expires_at, now)),
+            Success::LoggedOut(LogoutOutcome::NotLoggedIn) => "was not logged in".to_owned(),
+            Success::LoggedOut(LogoutOutcome::LocalOnly(reason)) => format!("logged out here only ({reason})"),
+            Success::LoggedOut(_) => "logged out; the token was revoked at the server".to_owned(),
+            Success::Discovered { issuer } => format!("discovered {issuer}"),
+            Success::Added { url } => format!("added {url}; press l to log in"),
+            Success::Deleted { existed: true } => "deleted".to_owned(),
+            Success::Deleted { existed: false } => "was already gone".to_owned(),
+        }
+    }
+}
+
+impl Failure {
+    /// The failure in words, with the TUI's hint (the key to press) where one helps; `None` for a
+    /// cancellation.
+    pub fn describe(&self) -> Option<String> {
+        match self {
+            Failure::Session(e) if e.needs_login().is_some() => Some(format!("{e}; press l to log in")),
+            Failure::Session(e) => Some(e.to_string()),
+            Failure::Store(e) => Some(e.to_string()),
+            Failure::Add(e) => Some(e.to_string()),
+            Failure::Crashed(text) => Some(text.clone()),
+            Failure::Cancelled => None,
+        }
     }
 }
 
@@ -171,9 +235,11 @@ pub struct App {
     pub filtering: bool,
     /// Lines the detail pane is scrolled down by.
     pub detail_scroll: u16,
-    /// How far the detail pane can scroll, as the last drawing found (the one thing drawing writes back:
-    /// only it knows the pane's height).
-    pub detail_max_scroll: std::cell::Cell<u16>,
+    /// The terminal's size (width, height), for the scroll limits.
+    pub size: (u16, u16),
+    /// How far the details can scroll: set by the event loop from the layout after each update
+    /// ([`App::set_detail_limit`]), so that drawing never writes state.
+    pub detail_limit: u16,
     pub busy: BTreeMap<String, Busy>,
     pub outcomes: BTreeMap<String, Outcome>,
     pub popup: Option<Popup>,
@@ -199,7 +265,8 @@ impl App {
             filter: String::new(),
             filtering: false,
             detail_scroll: 0,
-            detail_max_scroll: std::cell::Cell::new(0),
+            size: (100, 30),
+            detail_limit: 0,
             busy: BTreeMap::new(),
             outcomes: BTreeMap::new(),
             popup: None,
@@ -217,6 +284,18 @@ impl App {
     /// Whether the user asked to quit.
     pub fn should_quit(&self) -> bool {
         self.quit
+    }
+
+    /// What has the keyboard now.
+    pub fn mode(&self) -> Mode {
+        match &self.popup {
+            Some(Popup::Help) => Mode::Help,
+            Some(Popup::Log) => Mode::Log,
+            Some(Popup::Confirm(_)) => Mode::Confirm,
+            Some(Popup::Add(_)) => Mode::Form,
+            None if self.filtering => Mode::Filter,
+            None => Mode::Main,
+        }
     }
 
     /// The accounts that pass the filter, in name order.
@@ -268,7 +347,10 @@ impl App {
                 }
                 Vec::new()
             }
-            Event::Resize => Vec::new(),
+            Event::Resize { width, height } => {
+                self.size = (width, height);
+                Vec::new()
+            }
             Event::InputClosed => {
                 self.quit = true;
                 Vec::new()
@@ -316,9 +398,11 @@ impl App {
             TaskEvent::Done { name, kind, outcome } => {
                 self.busy.remove(&name);
                 let (level, text) = match outcome {
-                    Ok(text) => (Level::Success, text),
-                    Err(Failure::Error(text)) => (Level::Error, format!("{} failed: {text}", kind.noun())),
-                    Err(Failure::Cancelled) => (Level::Info, format!("{} cancelled; nothing changed", kind.noun())),
+                    Ok(success) => (Level::Success, success.describe(self.now)),
+                    Err(failure) => match failure.describe() {
+                        Some(text) => (Level::Error, format!("{} failed: {text}", kind.noun())),
+                        None => (Level::Info, format!("{} cancelled; nothing changed", kind.noun())),
+                    },
                 };
                 self.say(level, format!("{name}: {text}"));
                 if kind == TaskKind::Add && level == Level::Success {
@@ -339,7 +423,7 @@ impl App {
             }
             TaskEvent::LoadFailed(error) => {
                 self.reload_pending = false;
-                self.say(Level::Error, error);
+                self.say(Level::Error, format!("cannot read the accounts: {error}"));
                 Vec::new()
             }
         }
@@ -372,74 +456,86 @@ impl App {
             self.quit = true;
             return Vec::new();
         }
-        if let Some(popup) = self.popup.take() {
-            return self.popup_key(popup, key);
-        }
-        if self.filtering {
-            self.filter_key(key);
-            return Vec::new();
-        }
-        match action_for(&key) {
-            Some(action) => self.act(action),
-            None => Vec::new(),
-        }
-    }
-
-    fn popup_key(&mut self, popup: Popup, key: KeyEvent) -> Vec<Command> {
-        use crossterm::event::KeyCode;
-        match popup {
-            Popup::Help | Popup::Log => {
-                if !matches!(
-                    key.code,
-                    KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') | KeyCode::Enter | KeyCode::Char('L')
-                ) {
-                    self.popup = Some(popup);
+        let mode = self.mode();
+        let action = action_for(mode, &key);
+        match mode {
+            Mode::Main => action.map(|a| self.act(a)).unwrap_or_default(),
+            Mode::Filter => {
+                self.filter_key(action, key);
+                Vec::new()
+            }
+            Mode::Help | Mode::Log => {
+                if action == Some(Action::Close) {
+                    self.popup = None;
                 }
                 Vec::new()
             }
-            Popup::Confirm(confirm) => match key.code {
-                KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => self.confirmed(confirm),
-                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
-                    self.say(Level::Info, "cancelled".to_owned());
-                    Vec::new()
-                }
-                _ => {
-                    self.popup = Some(Popup::Confirm(confirm));
-                    Vec::new()
-                }
-            },
-            Popup::Add(mut form) => {
-                let names: Vec<String> = self.accounts.iter().map(|a| a.name.clone()).collect();
-                match form.key(&key, &|name| names.iter().any(|n| n == name)) {
-                    FormOutcome::Editing => {
-                        self.popup = Some(Popup::Add(form));
-                        Vec::new()
-                    }
-                    FormOutcome::Cancelled => Vec::new(),
-                    FormOutcome::Submitted(server) => {
-                        self.start(&server.name.clone(), TaskKind::Add);
-                        vec![Command::Add(server)]
-                    }
-                }
+            Mode::Confirm => self.confirm_key(action),
+            Mode::Form => self.form_key(action, key),
+        }
+    }
+
+    fn confirm_key(&mut self, action: Option<Action>) -> Vec<Command> {
+        let Some(Popup::Confirm(confirm)) = &self.popup else {
+            return Vec::new();
+        };
+        let confirm = confirm.clone();
+        match action {
+            Some(Action::Yes) => {
+                self.popup = None;
+                self.confirmed(confirm)
+            }
+            Some(Action::No) => {
+                self.popup = None;
+                self.say(Level::Info, "cancelled".to_owned());
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn form_key(&mut self, action: Option<Action>, key: KeyEvent) -> Vec<Command> {
+        let names: Vec<String> = self.accounts.iter().map(|a| a.name.clone()).collect();
+        let Some(Popup::Add(form)) = &mut self.popup else {
+            return Vec::new();
+        };
+        match form.key(action, &key, &|name| names.iter().any(|n| n == name)) {
+            FormOutcome::Editing => Vec::new(),
+            FormOutcome::Cancelled => {
+                self.popup = None;
+                Vec::new()
+            }
+            FormOutcome::Submitted(server) => {
+                self.popup = None;
+                self.start(&server.name.clone(), TaskKind::Add);
+                vec![Command::Add(server)]
             }
         }
     }
 
-    fn filter_key(&mut self, key: KeyEvent) {
-        use crossterm::event::KeyCode;
-        match key.code {
-            KeyCode::Esc => {
+    fn filter_key(&mut self, action: Option<Action>, key: KeyEvent) {
+        use crossterm::event::{KeyCode, KeyModifiers};
+        match (action, key.code) {
+            (Some(Action::ClearFilter), _) => {
                 self.filter.clear();
                 self.filtering = false;
             }
-            KeyCode::Enter => self.filtering = false,
-            KeyCode::Backspace => {
+            (Some(Action::KeepFilter), _) => self.filtering = false,
+            (_, KeyCode::Backspace) => {
                 self.filter.pop();
             }
-            KeyCode::Char(c) => self.filter.push(c),
+            (_, KeyCode::Char(c)) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
+                self.filter.push(c)
+            }
             _ => {}
         }
         self.selected = self.current_name();
+    }
+
+    /// Take the scroll limit of the details pane (computed from the layout) and stay within it.
+    pub fn set_detail_limit(&mut self, limit: u16) {
+        self.detail_limit = limit;
+        self.detail_scroll = self.detail_scroll.min(limit);
     }
 
     fn move_selection(&mut self, to: impl FnOnce(usize, usize) -> usize) {
@@ -459,9 +555,7 @@ impl App {
             Action::Down => self.move_selection(|i, _| i + 1),
             Action::Top => self.move_selection(|_, _| 0),
             Action::Bottom => self.move_selection(|_, n| n - 1),
-            Action::ScrollDown => {
-                self.detail_scroll = self.detail_scroll.saturating_add(5).min(self.detail_max_scroll.get())
-            }
+            Action::ScrollDown => self.detail_scroll = self.detail_scroll.saturating_add(5).min(self.detail_limit),
             Action::ScrollUp => self.detail_scroll = self.detail_scroll.saturating_sub(5),
             Action::Help => self.popup = Some(Popup::Help),
             Action::Log => self.popup = Some(Popup::Log),
@@ -469,6 +563,15 @@ impl App {
             Action::Filter => self.filtering = true,
             Action::Quit => self.quit = true,
             Action::Cancel => return self.cancel(),
+            // Actions of the other modes.
+            Action::Close
+            | Action::Yes
+            | Action::No
+            | Action::KeepFilter
+            | Action::ClearFilter
+            | Action::NextField
+            | Action::PreviousField
+            | Action::Submit => {}
             Action::RefreshAll => return self.refresh_all(),
             Action::Login | Action::Refresh | Action::Logout | Action::Delete | Action::Discover => {
                 let Some(account) = self.current() else {

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use crossterm::event::{self as term, Event as TermEvent, KeyEventKind};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
+use mcp_accounts::clock::unix_now;
+
 use super::app::Event;
-use crate::clock::unix_now;
 
 /// Ticks per second: enough for a smooth spinner and a live countdown, cheap when idle.
 pub const TICK_HZ: f64 = 4.0;
@@ -56,7 +57,7 @@ fn read_input(sender: UnboundedSender<Event>) {
         let event = match term::poll(wait) {
             Ok(true) => match term::read() {
                 Ok(TermEvent::Key(key)) if key.kind == KeyEventKind::Press => Some(Event::Key(key)),
-                Ok(TermEvent::Resize(_, _)) => Some(Event::Resize),
+                Ok(TermEvent::Resize(width, height)) => Some(Event::Resize { width, height }),
                 Ok(_) => None,
                 Err(_) => Some(Event::InputClosed),
             },

@@ -1,9 +1,10 @@
 //! The add-server form: a few one-line text fields, validated with the same rules as `mcp-accounts add`.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use mcp_accounts::oauth::scope::validate_scope;
+use mcp_accounts::store::{validate_name, validate_server_url};
 
-use crate::store::servers::validate_scope;
-use crate::store::{validate_name, validate_server_url};
+use super::keys::Action;
 
 /// A one-line text field with a cursor (a char index).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -123,13 +124,14 @@ impl AddForm {
         Field::ALL[self.focus]
     }
 
-    /// Handle a key. `taken` says whether a name is already in use.
-    pub fn key(&mut self, key: &KeyEvent, taken: &dyn Fn(&str) -> bool) -> FormOutcome {
-        match key.code {
-            KeyCode::Esc => return FormOutcome::Cancelled,
-            KeyCode::Tab | KeyCode::Down => self.focus = (self.focus + 1) % Field::ALL.len(),
-            KeyCode::BackTab | KeyCode::Up => self.focus = (self.focus + Field::ALL.len() - 1) % Field::ALL.len(),
-            KeyCode::Enter => match self.validate(taken) {
+    /// Handle a key: `action` is what the form's key table says it does; any other key edits the focused
+    /// field. `taken` says whether a name is already in use.
+    pub fn key(&mut self, action: Option<Action>, key: &KeyEvent, taken: &dyn Fn(&str) -> bool) -> FormOutcome {
+        match action {
+            Some(Action::Close) => return FormOutcome::Cancelled,
+            Some(Action::NextField) => self.focus = (self.focus + 1) % Field::ALL.len(),
+            Some(Action::PreviousField) => self.focus = (self.focus + Field::ALL.len() - 1) % Field::ALL.len(),
+            Some(Action::Submit) => match self.validate(taken) {
                 Ok(server) => return FormOutcome::Submitted(server),
                 Err((field, message)) => {
                     self.focus = field as usize;
@@ -159,7 +161,7 @@ impl AddForm {
             .map(str::to_owned)
             .collect();
         for scope in &scopes {
-            validate_scope(scope).map_err(|e| (Field::Scopes, e))?;
+            validate_scope(scope).map_err(|e| (Field::Scopes, e.to_string()))?;
         }
         let client_id = Some(self.value(Field::ClientId).trim().to_owned()).filter(|c| !c.is_empty());
         let port_text = self.value(Field::CallbackPort).trim();
@@ -185,13 +187,21 @@ impl AddForm {
 mod tests {
     use super::*;
 
+    use crate::tui::keys::{Mode, action_for};
+
     fn key(code: KeyCode) -> KeyEvent {
         KeyEvent::new(code, KeyModifiers::NONE)
     }
 
+    /// Send a key through the form's key table, as the app does.
+    fn press(form: &mut AddForm, code: KeyCode, taken: &dyn Fn(&str) -> bool) -> FormOutcome {
+        let k = key(code);
+        form.key(action_for(Mode::Form, &k), &k, taken)
+    }
+
     fn type_text(form: &mut AddForm, text: &str) {
         for c in text.chars() {
-            form.key(&key(KeyCode::Char(c)), &|_| false);
+            press(form, KeyCode::Char(c), &|_| false);
         }
     }
 
@@ -214,24 +224,24 @@ mod tests {
     fn submits_a_valid_server_and_points_at_the_first_problem() {
         let mut form = AddForm::default();
         type_text(&mut form, "notes");
-        form.key(&key(KeyCode::Tab), &|_| false);
+        press(&mut form, KeyCode::Tab, &|_| false);
         type_text(&mut form, "http://notes.example.com/mcp");
-        assert_eq!(form.key(&key(KeyCode::Enter), &|_| false), FormOutcome::Editing);
+        assert_eq!(press(&mut form, KeyCode::Enter, &|_| false), FormOutcome::Editing);
         let (field, message) = form.error.clone().unwrap();
         assert_eq!(field, Field::Url);
         assert!(message.contains("only allowed to this machine"), "{message}");
         for _ in 0.."http://".len() {
-            form.key(&key(KeyCode::Home), &|_| false);
+            press(&mut form, KeyCode::Home, &|_| false);
         }
-        form.key(&key(KeyCode::Right), &|_| false);
-        form.key(&key(KeyCode::Right), &|_| false);
-        form.key(&key(KeyCode::Right), &|_| false);
-        form.key(&key(KeyCode::Right), &|_| false);
+        press(&mut form, KeyCode::Right, &|_| false);
+        press(&mut form, KeyCode::Right, &|_| false);
+        press(&mut form, KeyCode::Right, &|_| false);
+        press(&mut form, KeyCode::Right, &|_| false);
         type_text(&mut form, "s");
         assert!(form.error.is_none(), "editing the field clears its error");
-        form.key(&key(KeyCode::Tab), &|_| false);
+        press(&mut form, KeyCode::Tab, &|_| false);
         type_text(&mut form, "notes:read notes:write");
-        let outcome = form.key(&key(KeyCode::Enter), &|_| false);
+        let outcome = press(&mut form, KeyCode::Enter, &|_| false);
         assert_eq!(
             outcome,
             FormOutcome::Submitted(NewServer {
@@ -243,7 +253,7 @@ mod tests {
             })
         );
         assert!(matches!(
-            form.key(&key(KeyCode::Enter), &|n| n == "notes"),
+            press(&mut form, KeyCode::Enter, &|n| n == "notes"),
             FormOutcome::Editing
         ));
         assert_eq!(form.error.as_ref().unwrap().0, Field::Name);

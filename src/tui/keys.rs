@@ -1,9 +1,21 @@
-//! The key table: the one place that says which key does what. The handler looks keys up here and the
-//! footer and help overlay are built from it, so they cannot drift apart (gitui's `commands()` idea).
+//! The key tables: the one place that says which key does what, per mode (the main view, the filter line,
+//! each kind of popup). The handler looks keys up here, and the footer and the help are built from the same
+//! tables, so they cannot drift apart (gitui's `commands()` idea).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-/// What a key in the main view does.
+/// Which table applies: what has the keyboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Main,
+    Filter,
+    Help,
+    Log,
+    Confirm,
+    Form,
+}
+
+/// What a key does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Up,
@@ -24,9 +36,22 @@ pub enum Action {
     Help,
     Cancel,
     Quit,
+    /// Close a popup.
+    Close,
+    /// Answer yes to a question.
+    Yes,
+    /// Answer no.
+    No,
+    /// Keep the filter and leave the filter line.
+    KeepFilter,
+    /// Clear the filter.
+    ClearFilter,
+    NextField,
+    PreviousField,
+    Submit,
 }
 
-/// One row of the table.
+/// One row of a table.
 pub struct Binding {
     pub keys: &'static [KeyCode],
     /// How the key is written in the footer and the help.
@@ -37,155 +62,254 @@ pub struct Binding {
     pub action: Action,
 }
 
-/// Every binding of the main view, in footer order.
-pub const BINDINGS: &[Binding] = &[
+const fn bind(
+    keys: &'static [KeyCode],
+    label: &'static str,
+    hint: Option<&'static str>,
+    description: &'static str,
+    action: Action,
+) -> Binding {
     Binding {
-        keys: &[KeyCode::Char('l')],
-        label: "l",
-        hint: Some("login"),
-        description: "log in to the selected server (opens the browser)",
-        action: Action::Login,
-    },
-    Binding {
-        keys: &[KeyCode::Char('r')],
-        label: "r",
-        hint: Some("refresh"),
-        description: "refresh the selected server's token now",
-        action: Action::Refresh,
-    },
-    Binding {
-        keys: &[KeyCode::Char('R')],
-        label: "R",
-        hint: Some("all"),
-        description: "refresh every logged-in account",
-        action: Action::RefreshAll,
-    },
-    Binding {
-        keys: &[KeyCode::Char('x')],
-        label: "x",
-        hint: Some("logout"),
-        description: "log out: revoke the token at the server and delete it here (asks first)",
-        action: Action::Logout,
-    },
-    Binding {
-        keys: &[KeyCode::Char('a')],
-        label: "a",
-        hint: Some("add"),
-        description: "add a server",
-        action: Action::Add,
-    },
-    Binding {
-        keys: &[KeyCode::Char('d')],
-        label: "d",
-        hint: Some("delete"),
-        description: "delete the selected server and everything stored for it (asks first)",
-        action: Action::Delete,
-    },
-    Binding {
-        keys: &[KeyCode::Char('D')],
-        label: "D",
-        hint: None,
-        description: "run discovery again and show what the server publishes",
-        action: Action::Discover,
-    },
-    Binding {
-        keys: &[KeyCode::Char('/')],
-        label: "/",
-        hint: Some("filter"),
-        description: "filter the list by name or URL",
-        action: Action::Filter,
-    },
-    Binding {
-        keys: &[KeyCode::Char('L')],
-        label: "L",
-        hint: None,
-        description: "show the whole activity log",
-        action: Action::Log,
-    },
-    Binding {
-        keys: &[KeyCode::Char('?')],
-        label: "?",
-        hint: Some("help"),
-        description: "this help",
-        action: Action::Help,
-    },
-    Binding {
-        keys: &[KeyCode::Char('q')],
-        label: "q",
-        hint: Some("quit"),
-        description: "quit (Ctrl-C too); running logins are cancelled",
-        action: Action::Quit,
-    },
-    Binding {
-        keys: &[KeyCode::Esc],
-        label: "Esc",
-        hint: None,
-        description: "cancel the selected server's login, clear the filter, or close a popup",
-        action: Action::Cancel,
-    },
-    Binding {
-        keys: &[KeyCode::Char('j'), KeyCode::Down],
-        label: "j/↓",
-        hint: None,
-        description: "next server",
-        action: Action::Down,
-    },
-    Binding {
-        keys: &[KeyCode::Char('k'), KeyCode::Up],
-        label: "k/↑",
-        hint: None,
-        description: "previous server",
-        action: Action::Up,
-    },
-    Binding {
-        keys: &[KeyCode::Char('g'), KeyCode::Home],
-        label: "g/Home",
-        hint: None,
-        description: "first server",
-        action: Action::Top,
-    },
-    Binding {
-        keys: &[KeyCode::Char('G'), KeyCode::End],
-        label: "G/End",
-        hint: None,
-        description: "last server",
-        action: Action::Bottom,
-    },
-    Binding {
-        keys: &[KeyCode::PageDown, KeyCode::Char(' ')],
-        label: "PgDn",
-        hint: None,
-        description: "scroll the details down",
-        action: Action::ScrollDown,
-    },
-    Binding {
-        keys: &[KeyCode::PageUp],
-        label: "PgUp",
-        hint: None,
-        description: "scroll the details up",
-        action: Action::ScrollUp,
-    },
+        keys,
+        label,
+        hint,
+        description,
+        action,
+    }
+}
+
+/// The main view, in footer order.
+pub const MAIN: &[Binding] = &[
+    bind(
+        &[KeyCode::Char('l')],
+        "l",
+        Some("login"),
+        "log in to the selected server (opens the browser)",
+        Action::Login,
+    ),
+    bind(
+        &[KeyCode::Char('r')],
+        "r",
+        Some("refresh"),
+        "refresh the selected server's token now",
+        Action::Refresh,
+    ),
+    bind(
+        &[KeyCode::Char('R')],
+        "R",
+        Some("all"),
+        "refresh every logged-in account",
+        Action::RefreshAll,
+    ),
+    bind(
+        &[KeyCode::Char('x')],
+        "x",
+        Some("logout"),
+        "log out: revoke the token at the server and delete it here (asks first)",
+        Action::Logout,
+    ),
+    bind(&[KeyCode::Char('a')], "a", Some("add"), "add a server", Action::Add),
+    bind(
+        &[KeyCode::Char('d')],
+        "d",
+        Some("delete"),
+        "delete the selected server and everything stored for it (asks first)",
+        Action::Delete,
+    ),
+    bind(
+        &[KeyCode::Char('D')],
+        "D",
+        None,
+        "run discovery again and show what the server publishes",
+        Action::Discover,
+    ),
+    bind(
+        &[KeyCode::Char('/')],
+        "/",
+        Some("filter"),
+        "filter the list by name or URL",
+        Action::Filter,
+    ),
+    bind(
+        &[KeyCode::Char('L')],
+        "L",
+        None,
+        "show the whole activity log",
+        Action::Log,
+    ),
+    bind(&[KeyCode::Char('?')], "?", Some("help"), "this help", Action::Help),
+    bind(
+        &[KeyCode::Char('q')],
+        "q",
+        Some("quit"),
+        "quit (Ctrl-C too); running logins are cancelled",
+        Action::Quit,
+    ),
+    bind(
+        &[KeyCode::Esc],
+        "Esc",
+        None,
+        "cancel the selected server's login, clear the filter, or close a popup",
+        Action::Cancel,
+    ),
+    bind(
+        &[KeyCode::Char('j'), KeyCode::Down],
+        "j/↓",
+        None,
+        "next server",
+        Action::Down,
+    ),
+    bind(
+        &[KeyCode::Char('k'), KeyCode::Up],
+        "k/↑",
+        None,
+        "previous server",
+        Action::Up,
+    ),
+    bind(
+        &[KeyCode::Char('g'), KeyCode::Home],
+        "g/Home",
+        None,
+        "first server",
+        Action::Top,
+    ),
+    bind(
+        &[KeyCode::Char('G'), KeyCode::End],
+        "G/End",
+        None,
+        "last server",
+        Action::Bottom,
+    ),
+    bind(
+        &[KeyCode::PageDown, KeyCode::Char(' ')],
+        "PgDn",
+        None,
+        "scroll the details down",
+        Action::ScrollDown,
+    ),
+    bind(
+        &[KeyCode::PageUp],
+        "PgUp",
+        None,
+        "scroll the details up",
+        Action::ScrollUp,
+    ),
 ];
+
+/// The filter line: everything else is typed into the filter.
+pub const FILTER: &[Binding] = &[
+    bind(
+        &[KeyCode::Enter],
+        "Enter",
+        Some("keep"),
+        "keep the filter",
+        Action::KeepFilter,
+    ),
+    bind(
+        &[KeyCode::Esc],
+        "Esc",
+        Some("clear"),
+        "clear the filter",
+        Action::ClearFilter,
+    ),
+];
+
+/// The help popup.
+pub const HELP: &[Binding] = &[bind(
+    &[KeyCode::Esc, KeyCode::Char('q'), KeyCode::Char('?'), KeyCode::Enter],
+    "Esc",
+    Some("close"),
+    "close the help",
+    Action::Close,
+)];
+
+/// The activity log popup.
+pub const LOG: &[Binding] = &[bind(
+    &[KeyCode::Esc, KeyCode::Char('q'), KeyCode::Char('L'), KeyCode::Enter],
+    "Esc",
+    Some("close"),
+    "close the log",
+    Action::Close,
+)];
+
+/// A yes/no question.
+pub const CONFIRM: &[Binding] = &[
+    bind(
+        &[KeyCode::Char('y'), KeyCode::Char('Y'), KeyCode::Enter],
+        "y",
+        Some("yes"),
+        "yes, do it",
+        Action::Yes,
+    ),
+    bind(
+        &[KeyCode::Char('n'), KeyCode::Char('N'), KeyCode::Esc, KeyCode::Char('q')],
+        "n",
+        Some("no"),
+        "no, leave it",
+        Action::No,
+    ),
+];
+
+/// The add-server form: everything else edits the focused field.
+pub const FORM: &[Binding] = &[
+    bind(
+        &[KeyCode::Tab, KeyCode::Down],
+        "Tab",
+        Some("next field"),
+        "next field",
+        Action::NextField,
+    ),
+    bind(
+        &[KeyCode::BackTab, KeyCode::Up],
+        "S-Tab",
+        None,
+        "previous field",
+        Action::PreviousField,
+    ),
+    bind(
+        &[KeyCode::Enter],
+        "Enter",
+        Some("add"),
+        "add the server",
+        Action::Submit,
+    ),
+    bind(&[KeyCode::Esc], "Esc", Some("cancel"), "cancel", Action::Close),
+];
+
+/// The table of a mode.
+pub fn table(mode: Mode) -> &'static [Binding] {
+    match mode {
+        Mode::Main => MAIN,
+        Mode::Filter => FILTER,
+        Mode::Help => HELP,
+        Mode::Log => LOG,
+        Mode::Confirm => CONFIRM,
+        Mode::Form => FORM,
+    }
+}
 
 /// Whether the key is Ctrl-C, which quits from anywhere.
 pub fn is_ctrl_c(key: &KeyEvent) -> bool {
     key.modifiers.contains(KeyModifiers::CONTROL) && matches!(key.code, KeyCode::Char('c') | KeyCode::Char('C'))
 }
 
-/// The action of a key in the main view.
-pub fn action_for(key: &KeyEvent) -> Option<Action> {
+/// The action of a key in `mode`, if the mode's table has one.
+pub fn action_for(mode: Mode, key: &KeyEvent) -> Option<Action> {
     if is_ctrl_c(key) {
         return Some(Action::Quit);
     }
     if key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) {
         return None;
     }
-    BINDINGS.iter().find(|b| b.keys.contains(&key.code)).map(|b| b.action)
+    table(mode)
+        .iter()
+        .find(|b| b.keys.contains(&key.code))
+        .map(|b| b.action)
 }
 
-/// The footer: `key hint` pairs of the bindings that have a hint.
-pub fn footer_hints() -> Vec<(&'static str, &'static str)> {
-    BINDINGS
+/// The footer of `mode`: `key hint` pairs of the bindings that have a hint.
+pub fn footer_hints(mode: Mode) -> Vec<(&'static str, &'static str)> {
+    table(mode)
         .iter()
         .filter_map(|b| b.hint.map(|hint| (b.label, hint)))
         .collect()
@@ -196,21 +320,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_action_has_exactly_one_binding_and_keys_do_not_clash() {
-        let mut seen = Vec::new();
-        for b in BINDINGS {
-            assert!(!seen.contains(&b.action), "{:?} bound twice", b.action);
-            seen.push(b.action);
-            for key in b.keys {
-                let owners = BINDINGS.iter().filter(|o| o.keys.contains(key)).count();
-                assert_eq!(owners, 1, "{key:?} is bound more than once");
+    fn within_a_mode_every_action_has_one_binding_and_keys_do_not_clash() {
+        for mode in [
+            Mode::Main,
+            Mode::Filter,
+            Mode::Help,
+            Mode::Log,
+            Mode::Confirm,
+            Mode::Form,
+        ] {
+            let bindings = table(mode);
+            let mut seen = Vec::new();
+            for b in bindings {
+                assert!(!seen.contains(&b.action), "{mode:?}: {:?} bound twice", b.action);
+                seen.push(b.action);
+                for key in b.keys {
+                    let owners = bindings.iter().filter(|o| o.keys.contains(key)).count();
+                    assert_eq!(owners, 1, "{mode:?}: {key:?} is bound more than once");
+                }
             }
         }
     }
 
     #[test]
-    fn the_footer_names_the_main_actions() {
-        let hints = footer_hints();
+    fn the_footer_names_the_actions_of_the_mode() {
+        let hints = footer_hints(Mode::Main);
         for (label, hint) in [
             ("l", "login"),
             ("r", "refresh"),
@@ -220,5 +354,7 @@ mod tests {
         ] {
             assert!(hints.contains(&(label, hint)), "{hints:?}");
         }
+        assert_eq!(footer_hints(Mode::Confirm), [("y", "yes"), ("n", "no")]);
+        assert_eq!(footer_hints(Mode::Help), [("Esc", "close")]);
     }
 }

@@ -1,28 +1,22 @@
-//! Runs the UI's [`Command`]s: each one becomes a tokio task that does the network and store work and sends
-//! the result back as an [`Event`]. Nothing here blocks the UI loop; store access runs on blocking threads.
+//! Runs the UI's [`Command`]s: each one becomes a tokio task that does the session's work and sends its
+//! typed result back as an [`Event`]. Nothing here blocks the UI loop; plain store access runs on blocking
+//! threads.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use mcp_accounts::session::{DEFAULT_REFRESH_CONCURRENCY, LoginOptions, Session};
+use mcp_accounts::store::{ServerRecord, Store, load_accounts};
 use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-use super::app::{Command, Event, Failure, TaskEvent, TaskKind};
+use super::app::{Command, Event, Failure, Success, TaskEvent, TaskKind};
 use super::form::NewServer;
-use crate::account::{expiry_phrase, load_accounts};
-use crate::browser::open_browser;
-use crate::clock::unix_now;
-use crate::oauth::HttpClient;
-use crate::oauth::flow::{self, LoginOptions, LogoutOutcome};
-use crate::store::{ServerRecord, Store};
-
-/// How many refreshes run at once; more wait their turn (and show as busy meanwhile).
-pub const REFRESH_CONCURRENCY: usize = 64;
 
 pub struct Tasks {
     store: Arc<Store>,
-    http: HttpClient,
+    session: Arc<Session>,
     events: UnboundedSender<Event>,
     /// Cancels every task on quit.
     shutdown: CancellationToken,
@@ -31,14 +25,14 @@ pub struct Tasks {
 }
 
 impl Tasks {
-    pub fn new(store: Arc<Store>, http: HttpClient, events: UnboundedSender<Event>) -> Self {
+    pub fn new(store: Arc<Store>, session: Session, events: UnboundedSender<Event>) -> Self {
         Tasks {
             store,
-            http,
+            session: Arc::new(session),
             events,
             shutdown: CancellationToken::new(),
             logins: Arc::new(Mutex::new(HashMap::new())),
-            refresh_slots: Arc::new(Semaphore::new(REFRESH_CONCURRENCY)),
+            refresh_slots: Arc::new(Semaphore::new(DEFAULT_REFRESH_CONCURRENCY)),
         }
     }
 
@@ -54,43 +48,34 @@ impl Tasks {
             Command::Login(name) => self.login(name),
             Command::Refresh(name) => {
                 let slots = self.refresh_slots.clone();
-                self.spawn(name, TaskKind::Refresh, move |store, http, name| async move {
+                self.spawn(name, TaskKind::Refresh, move |session, name| async move {
                     let _slot = slots.acquire_owned().await;
-                    let token = flow::refresh(&*store, &http, &name).await.map_err(|e| e.to_string())?;
-                    Ok(format!("refreshed; {}", expiry_phrase(token.expires_at, unix_now())))
+                    let token = session.refresh(&name).await?;
+                    Ok(Success::Refreshed {
+                        expires_at: token.expires_at,
+                    })
                 });
             }
-            Command::Logout(name) => self.spawn(name, TaskKind::Logout, |store, http, name| async move {
-                match flow::logout(&*store, &http, &name, false)
-                    .await
-                    .map_err(|e| e.to_string())?
-                {
-                    LogoutOutcome::NotLoggedIn => Ok("was not logged in".to_owned()),
-                    LogoutOutcome::Revoked => Ok("logged out; the token was revoked at the server".to_owned()),
-                    LogoutOutcome::LocalOnly { reason } => Ok(format!("logged out here only ({reason})")),
-                }
+            Command::Logout(name) => self.spawn(name, TaskKind::Logout, |session, name| async move {
+                Ok(Success::LoggedOut(session.logout(&name, false).await?))
             }),
-            Command::Discover(name) => self.spawn(name, TaskKind::Discover, |store, http, name| async move {
-                let d = flow::discover_account(&*store, &http, &name)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                Ok(format!("discovered {}", d.issuer()))
+            Command::Discover(name) => self.spawn(name, TaskKind::Discover, |session, name| async move {
+                let discovery = session.discover(&name).await?;
+                Ok(Success::Discovered {
+                    issuer: discovery.issuer().to_owned(),
+                })
             }),
             Command::Add(server) => {
-                let name = server.name.clone();
-                self.spawn(
-                    name,
-                    TaskKind::Add,
-                    |store, _, _| async move { add(store, server).await },
-                );
+                let store = self.store.clone();
+                self.spawn(server.name.clone(), TaskKind::Add, |_, _| add(store, server));
             }
-            Command::Delete(name) => self.spawn(name, TaskKind::Delete, |store, _, name| async move {
-                let removed = tokio::task::spawn_blocking(move || store.remove_server(&name))
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .map_err(|e| e.to_string())?;
-                Ok(if removed { "deleted" } else { "was already gone" }.to_owned())
-            }),
+            Command::Delete(name) => {
+                let store = self.store.clone();
+                self.spawn(name, TaskKind::Delete, |_, name| async move {
+                    let existed = blocking(move || store.remove_server(&name)).await??;
+                    Ok(Success::Deleted { existed })
+                });
+            }
         }
     }
 
@@ -105,7 +90,7 @@ impl Tasks {
         tokio::task::spawn_blocking(move || {
             let event = match load_accounts(store.kv(), true) {
                 Ok(accounts) => Event::Loaded(accounts),
-                Err(e) => Event::Task(TaskEvent::LoadFailed(format!("cannot read the accounts: {e}"))),
+                Err(e) => Event::Task(TaskEvent::LoadFailed(e)),
             };
             let _ = events.send(event);
         });
@@ -122,7 +107,7 @@ impl Tasks {
         let step_name = name.clone();
         let opts = LoginOptions {
             cancel,
-            open_browser: Some(Arc::new(open_browser)),
+            open_browser: Some(crate::browser::opener()),
             on_step: Some(Arc::new(move |step| {
                 let _ = events.send(Event::Task(TaskEvent::Step {
                     name: step_name.clone(),
@@ -131,35 +116,25 @@ impl Tasks {
             })),
             ..LoginOptions::default()
         };
-        self.spawn(name, TaskKind::Login, move |store, http, name| async move {
-            let outcome = flow::login(&*store, &http, &name, &opts).await;
+        self.spawn(name, TaskKind::Login, move |session, name| async move {
+            let outcome = session.login(&name, &opts).await;
             logins.lock().unwrap_or_else(|p| p.into_inner()).remove(&name);
-            match outcome {
-                Ok(outcome) => Ok(format!(
-                    "logged in; {}",
-                    expiry_phrase(outcome.token.expires_at, unix_now())
-                )),
-                Err(crate::oauth::Error::Cancelled) => Err(Failure::Cancelled),
-                Err(e) => Err(Failure::Error(e.to_string())),
-            }
+            Ok(Success::LoggedIn {
+                expires_at: outcome?.token.expires_at,
+            })
         });
     }
 
     /// Spawn a task for `name` that reports [`TaskEvent::Done`] when it ends, whatever happens.
     fn spawn<F, Fut>(&self, name: String, kind: TaskKind, work: F)
     where
-        F: FnOnce(Arc<Store>, HttpClient, String) -> Fut + Send + 'static,
-        Fut: std::future::Future<Output = Result<String, Failure>> + Send + 'static,
+        F: FnOnce(Arc<Session>, String) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<Success, Failure>> + Send + 'static,
     {
-        let (store, http, events, shutdown) = (
-            self.store.clone(),
-            self.http.clone(),
-            self.events.clone(),
-            self.shutdown.clone(),
-        );
+        let (session, events, shutdown) = (self.session.clone(), self.events.clone(), self.shutdown.clone());
         tokio::spawn(async move {
             let outcome = tokio::select! {
-                outcome = work(store, http, name.clone()) => outcome,
+                outcome = work(session, name.clone()) => outcome,
                 _ = shutdown.cancelled() => Err(Failure::Cancelled),
             };
             let _ = events.send(Event::Task(TaskEvent::Done { name, kind, outcome }));
@@ -167,19 +142,25 @@ impl Tasks {
     }
 }
 
-async fn add(store: Arc<Store>, server: NewServer) -> Result<String, Failure> {
+/// Run store work on a blocking thread; a panic there is reported, not propagated.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, Failure> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Failure::Crashed(format!("the task stopped: {e}")))
+}
+
+async fn add(store: Arc<Store>, server: NewServer) -> Result<Success, Failure> {
     let record = ServerRecord {
         url: server.url.clone(),
         client_id: server.client_id,
         client_secret_env: None,
         scopes: server.scopes,
         callback_port: server.callback_port,
-        added_at: unix_now(),
+        added_at: mcp_accounts::clock::unix_now(),
     };
     let name = server.name;
-    tokio::task::spawn_blocking(move || store.add_server(&name, &record))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
-    Ok(format!("added {}; press l to log in", server.url))
+    blocking(move || store.add_server(&name, &record))
+        .await?
+        .map_err(Failure::Add)?;
+    Ok(Success::Added { url: server.url })
 }

@@ -5,14 +5,17 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use super::app::{App, Command, Event, Failure, Popup, TaskEvent, TaskKind};
+use mcp_accounts::oauth::discovery::{Attempt, Outcome, legacy_default_metadata};
+use mcp_accounts::oauth::{
+    self, ClientRegistration, ClientSource, Discovery, DiscoveryMode, ProtectedResourceMetadata,
+};
+use mcp_accounts::secret::Secret;
+use mcp_accounts::session::{self, LoginStep};
+use mcp_accounts::store::{Account, RefreshRecord, ServerRecord, StoredToken};
+
+use super::app::{App, Command, Event, Failure, Popup, Success, TaskEvent, TaskKind};
 use super::form::NewServer;
 use super::ui::draw;
-use crate::account::Account;
-use crate::oauth::discovery::{Attempt, Discovery, DiscoveryMode, ProtectedResourceMetadata, legacy_default_metadata};
-use crate::oauth::flow::LoginStep;
-use crate::secret::Secret;
-use crate::store::{ClientRegistration, ClientSource, RefreshRecord, ServerRecord, StoredToken};
 
 /// 2026-11-27 17:00:00 UTC.
 const NOW: i64 = 1_795_798_800;
@@ -70,17 +73,17 @@ fn discovery(name: &str) -> Discovery {
         attempts: vec![
             Attempt {
                 url: url.to_string(),
-                outcome: "401".into(),
+                outcome: Outcome::Status(401),
                 used: true,
             },
             Attempt {
                 url: format!("https://mcp.{name}.example.com/.well-known/oauth-protected-resource/mcp"),
-                outcome: "200".into(),
+                outcome: Outcome::Status(200),
                 used: true,
             },
             Attempt {
                 url: format!("https://auth.{name}.example.com/.well-known/oauth-authorization-server"),
-                outcome: "200".into(),
+                outcome: Outcome::Status(200),
                 used: true,
             },
         ],
@@ -294,7 +297,9 @@ fn task_results_update_state_and_reload() {
     let commands = app.update(Event::Task(TaskEvent::Done {
         name: "notes".into(),
         kind: TaskKind::Login,
-        outcome: Ok("logged in; expires in 59m".into()),
+        outcome: Ok(Success::LoggedIn {
+            expires_at: Some(NOW + 3540),
+        }),
     }));
     assert_eq!(commands, [Command::Reload]);
     assert!(app.busy.is_empty());
@@ -439,9 +444,11 @@ fn snapshot_failed_refresh() {
     app.update(Event::Task(TaskEvent::Done {
         name: "github".into(),
         kind: TaskKind::Refresh,
-        outcome: Err(Failure::Error(
-            "http://auth.github.example.com/token answered HTTP 503".into(),
-        )),
+        outcome: Err(Failure::Session(session::Error::Protocol(oauth::Error::Status {
+            url: "http://auth.github.example.com/token".into(),
+            status: 503,
+            error: None,
+        }))),
     }));
     snapshot("refresh_failed", &app);
 }
@@ -480,8 +487,9 @@ fn snapshot_help_overlay() {
 fn the_detail_pane_scrolls_within_its_content() {
     let mut app = app_with(mixed());
     select(&mut app, "notes");
-    screen(&app, 80, 24);
-    let max = app.detail_max_scroll.get();
+    app.update(Event::Resize { width: 80, height: 24 });
+    let max = super::ui::detail::max_scroll(&app);
+    app.set_detail_limit(max);
     assert!(
         max > 0,
         "at 80x24 the details of a logged-in account are longer than the pane"

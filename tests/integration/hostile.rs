@@ -1,12 +1,10 @@
 //! Hostile and broken servers. Each case expects a clear one-line error, no panic, bounded time and memory,
 //! and nothing stored lost: an account that was logged in stays exactly as it was.
 
-mod support;
-
 use std::time::Duration;
 
-use support::auth_server::{Hostile, Options, TestServer};
-use support::bin::{Run, Sandbox, run_measured};
+use crate::support::auth_server::{Hostile, Options, TestServer};
+use crate::support::bin::{Run, Sandbox, run_measured};
 
 /// Every record of the account, as stored (JSON text).
 fn records(sb: &Sandbox, name: &str) -> Vec<Option<String>> {

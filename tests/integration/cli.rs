@@ -1,13 +1,11 @@
 //! The headless commands that never touch the network, through the real binary.
 
-mod support;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
+use crate::support::bin::{Sandbox, as_unprivileged};
 use mcp_accounts::secret::Secret;
 use mcp_accounts::store::{KvStore, KvTokenStore, OpenMode, SqliteKv, Store, StoredToken, TokenStore};
-use support::bin::{Sandbox, as_unprivileged};
 
 fn now() -> i64 {
     mcp_accounts::clock::unix_now()
@@ -248,7 +246,7 @@ fn no_listing_ever_prints_a_token_or_secret() {
     store
         .set_token("b", &token("ACCESS-TOKEN-789", None, Some(now() - 10)))
         .unwrap();
-    let client = mcp_accounts::store::ClientRegistration {
+    let client = mcp_accounts::oauth::ClientRegistration {
         client_id: "dyn-client".into(),
         client_secret: Some(Secret::new("CLIENT-SECRET-000")),
         client_secret_expires_at: None,
@@ -257,7 +255,7 @@ fn no_listing_ever_prints_a_token_or_secret() {
         issuer: Some("https://as.example".into()),
         redirect_uri: "http://127.0.0.1:1/callback".into(),
         registered_at: 0,
-        source: mcp_accounts::store::ClientSource::Dynamic,
+        source: mcp_accounts::oauth::ClientSource::Dynamic,
         registration_response: Some(serde_json::json!({"registration_access_token": "REG-TOKEN-111"}).into()),
     };
     store.set_client("a", &client).unwrap();
@@ -377,7 +375,7 @@ fn database_location_from_env_and_xdg() {
         for (k, v) in envs {
             cmd.env(k, v);
         }
-        support::bin::Run::from(cmd.output().unwrap())
+        crate::support::bin::Run::from(cmd.output().unwrap())
     };
     assert_eq!(run(&[], &["add", "x", "https://x.example"]).code, 0);
     let default = xdg.join("mcp-accounts/accounts.db");
@@ -514,13 +512,13 @@ fn unwritable_places_give_clear_errors() {
         eprintln!("skipped: cannot run as an unprivileged user here");
         return;
     };
-    let run = support::bin::Run::from(add.output().unwrap());
+    let run = crate::support::bin::Run::from(add.output().unwrap());
     assert_eq!(run.code, 1, "{run}");
     let line = run.one_error_line();
     assert!(line.contains("accounts.db"), "{line}");
 
     let mut list = as_unprivileged(&sb.cmd(&["list", "--json"])).unwrap();
-    let run = support::bin::Run::from(list.output().unwrap());
+    let run = crate::support::bin::Run::from(list.output().unwrap());
     // Reading a read-only database in a read-only directory still works.
     assert_eq!(run.code, 0, "{run}");
     assert_eq!(run.json()[0]["name"], "a");
@@ -532,7 +530,7 @@ fn unwritable_places_give_clear_errors() {
     let target = fresh.join("sub/accounts.db");
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mcp-accounts"));
     cmd.arg("--db").arg(&target).args(["add", "c", "https://c.example"]);
-    let run = support::bin::Run::from(as_unprivileged(&cmd).unwrap().output().unwrap());
+    let run = crate::support::bin::Run::from(as_unprivileged(&cmd).unwrap().output().unwrap());
     assert_eq!(run.code, 1, "{run}");
     let line = run.one_error_line();
     assert!(
@@ -553,7 +551,7 @@ fn loose_permissions_are_tightened_with_a_warning() {
             .env_remove("MCP_ACCOUNTS_DB")
             .env("HOME", sb.dir.path())
             .env("XDG_DATA_HOME", &xdg);
-        support::bin::Run::from(cmd.output().unwrap())
+        crate::support::bin::Run::from(cmd.output().unwrap())
     };
     assert_eq!(run(&["add", "a", "https://a.example"]).code, 0);
     let dir = xdg.join("mcp-accounts");

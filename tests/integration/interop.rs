@@ -9,12 +9,10 @@
 //! The example's registration endpoint allows 20 registrations per hour: everything happens in one test
 //! against one server process, which registers a handful of times.
 
-mod support;
-
 use std::time::Instant;
 
-use support::bin::{Run, Sandbox};
-use support::ts_sdk::{ExampleServer, have, install_packages, interop_dir};
+use crate::support::bin::{Run, Sandbox};
+use crate::support::ts_sdk::{ExampleServer, have, install_packages, interop_dir};
 
 /// An MCP `initialize` request with a bearer token, as an MCP client sends it; the HTTP status and body.
 fn initialize(url: &str, token: &str) -> (u16, String) {

@@ -1,12 +1,10 @@
 //! The OAuth engine through the real binary, against the test authorization server and the scripted browser:
 //! login, list, token, refresh, logout; every discovery variant; the ways a login can go wrong.
 
-mod support;
-
 use std::time::Duration;
 
-use support::auth_server::{Metadata, Options, Prm, TestServer};
-use support::bin::{Run, Sandbox};
+use crate::support::auth_server::{Metadata, Options, Prm, TestServer};
+use crate::support::bin::{Run, Sandbox};
 
 /// Requests the client made (the browser's GET of /authorize is not one of them).
 fn client_requests(server: &TestServer) -> Vec<String> {

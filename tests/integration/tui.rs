@@ -1,14 +1,12 @@
 //! The terminal UI end to end: the real binary in a pseudo-terminal, against the test authorization server
 //! with the scripted browser.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::auth_server::{Options, TestServer};
+use crate::support::bin::Sandbox;
+use crate::support::pty::Pty;
 use portable_pty::CommandBuilder;
-use support::auth_server::{Options, TestServer};
-use support::bin::Sandbox;
-use support::pty::Pty;
 
 const WAIT: Duration = Duration::from_secs(15);
 
@@ -23,7 +21,7 @@ fn tui_command(sb: &Sandbox, browser_mode: &str) -> CommandBuilder {
     cmd.arg(&sb.db);
     cmd.env("TERM", "xterm-256color");
     cmd.env("HOME", sb.dir.path());
-    cmd.env("BROWSER", support::scripted_browser());
+    cmd.env("BROWSER", crate::support::scripted_browser());
     cmd.env("SCRIPTED_BROWSER_MODE", browser_mode);
     cmd.env("SCRIPTED_BROWSER_LOG", sb.path("browser.log"));
     cmd.env_remove("NO_COLOR");

@@ -5,10 +5,10 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use mcp_accounts::oauth::discovery::{Discovery, DiscoveryMode, legacy_default_metadata};
+use mcp_accounts::oauth::{ClientRegistration, ClientSource};
 use mcp_accounts::secret::Secret;
 use mcp_accounts::store::{
-    ClientRegistration, ClientSource, KvStore, KvStoreExt, KvTokenStore, OpenMode, ServerRecord, SqliteKv, StoreError,
-    StoredToken, TokenStore, Write,
+    KvStore, KvStoreExt, KvTokenStore, OpenMode, ServerRecord, SqliteKv, StoreError, StoredToken, TokenStore, Write,
 };
 
 fn mode(path: &Path) -> u32 {

@@ -1,13 +1,11 @@
 //! Reliability: one refresh at a time per account across processes, and crash safety under SIGKILL.
 
-mod support;
-
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use crate::support::auth_server::{Options, TestServer};
+use crate::support::bin::{Run, Sandbox};
 use mcp_accounts::store::{KvTokenStore, OpenMode, SqliteKv, Store, TokenStore};
-use support::auth_server::{Options, TestServer};
-use support::bin::{Run, Sandbox};
 
 fn open(sb: &Sandbox) -> Store {
     KvTokenStore::new(SqliteKv::open(&sb.db, OpenMode::ReadWrite).unwrap())
@@ -218,7 +216,7 @@ fn sigkill_at_random_moments_never_loses_or_tears_an_account() {
 /// only thing it prints).
 #[test]
 fn no_command_ever_prints_a_secret() {
-    use support::auth_server::Hostile;
+    use crate::support::auth_server::Hostile;
     let server = TestServer::start(Options {
         issue_client_secret: true,
         send_iss: true,

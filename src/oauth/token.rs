@@ -1,0 +1,191 @@
+//! The token endpoint: the authorization code exchange (with the PKCE verifier) and the refresh grant,
+//! both with the RFC 8707 `resource`, through oauth2-rs and our [`HttpClient`] (so the transport rules and
+//! caps apply). Failures are a typed [`TokenError`].
+
+use oauth2::basic::{BasicClient, BasicErrorResponse, BasicTokenResponse, BasicTokenType};
+use oauth2::{
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, EndpointNotSet, EndpointSet, PkceCodeVerifier,
+    RedirectUrl, RefreshToken, RequestTokenError, TokenResponse, TokenUrl,
+};
+
+use super::error::{Error, ErrorResponse, TokenError};
+use super::http::{HttpClient, describe_json_error};
+use super::metadata::ServerMetadata;
+use super::registration::ClientRegistration;
+use crate::secret::Secret;
+use crate::text::sanitize;
+use crate::urls::{UrlError, parse_endpoint};
+
+/// An `expires_in` beyond ten years is taken as ten years (and never overflows the clock).
+pub const MAX_EXPIRES_IN: u64 = 10 * 365 * 24 * 3600;
+
+/// What a token endpoint issued, checked: a non-empty Bearer access token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedToken {
+    /// The access token.
+    pub access_token: Secret,
+    /// A refresh token, when one was issued (never empty).
+    pub refresh_token: Option<Secret>,
+    /// The scopes granted, when the response says (`scope`).
+    pub scopes: Option<Vec<String>>,
+    /// Seconds until the access token expires, at most [`MAX_EXPIRES_IN`]; `None` when not said.
+    pub expires_in: Option<u64>,
+}
+
+impl IssuedToken {
+    /// Check a parsed token response: Bearer only, a non-empty access token, `expires_in` capped.
+    pub fn from_response(response: &BasicTokenResponse) -> Result<Self, TokenError> {
+        if *response.token_type() != BasicTokenType::Bearer {
+            return Err(TokenError::NotBearer {
+                token_type: sanitize(response.token_type().as_ref()),
+            });
+        }
+        let access = response.access_token().secret();
+        if access.is_empty() {
+            return Err(TokenError::EmptyAccessToken);
+        }
+        Ok(IssuedToken {
+            access_token: Secret::new(access.clone()),
+            refresh_token: response
+                .refresh_token()
+                .map(|t| Secret::new(t.secret().clone()))
+                .filter(|t| !t.expose().is_empty()),
+            scopes: response
+                .scopes()
+                .map(|granted| granted.iter().map(|s| s.to_string()).collect()),
+            expires_in: response.expires_in().map(|d| d.as_secs().min(MAX_EXPIRES_IN)),
+        })
+    }
+
+    /// Parse and check a token response body (RFC 6749 §5.1).
+    pub fn from_json(body: &[u8]) -> Result<Self, TokenError> {
+        let mut de = serde_json::Deserializer::from_slice(body);
+        let response: BasicTokenResponse =
+            serde_path_to_error::deserialize(&mut de).map_err(|e| TokenError::Malformed {
+                detail: describe_json_error(e.inner()),
+                path: e.path().to_string(),
+            })?;
+        Self::from_response(&response)
+    }
+}
+
+/// The oauth2-rs client for one authorization server and one registration.
+pub(super) type OAuthClient = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+
+/// Build the oauth2-rs client: both endpoints checked, the redirect URI, the client's authentication.
+pub(super) fn oauth_client(metadata: &ServerMetadata, client: &ClientRegistration) -> Result<OAuthClient, Error> {
+    let auth = parse_endpoint("authorization_endpoint", &metadata.authorization_endpoint)?;
+    let token = parse_endpoint("token_endpoint", &metadata.token_endpoint)?;
+    let redirect = RedirectUrl::new(client.redirect_uri.clone()).map_err(|reason| UrlError::InvalidField {
+        what: "redirect_uri",
+        raw: crate::text::shorten(&client.redirect_uri),
+        reason,
+    })?;
+    let mut oauth = BasicClient::new(ClientId::new(client.client_id.clone()))
+        .set_auth_uri(AuthUrl::from_url(auth))
+        .set_token_uri(TokenUrl::from_url(token))
+        .set_redirect_uri(redirect);
+    if let Some(secret) = &client.client_secret {
+        oauth = oauth.set_client_secret(ClientSecret::new(secret.expose().to_owned()));
+    }
+    // RFC 7591 §2: a client with a secret and no stated method uses HTTP Basic; a public client sends its
+    // client_id in the body.
+    let basic = client.client_secret.is_some()
+        && client
+            .token_endpoint_auth_method
+            .as_deref()
+            .is_none_or(|m| m == "client_secret_basic");
+    Ok(oauth.set_auth_type(if basic {
+        AuthType::BasicAuth
+    } else {
+        AuthType::RequestBody
+    }))
+}
+
+/// Redeem an authorization code (RFC 6749 §4.1.3 with PKCE and RFC 8707 `resource`).
+pub async fn exchange_code(
+    http: &HttpClient,
+    metadata: &ServerMetadata,
+    client: &ClientRegistration,
+    code: &Secret,
+    verifier: PkceCodeVerifier,
+    resource: &str,
+) -> Result<IssuedToken, Error> {
+    let oauth = oauth_client(metadata, client)?;
+    let response = oauth
+        .exchange_code(AuthorizationCode::new(code.expose().to_owned()))
+        .set_pkce_verifier(verifier)
+        .add_extra_param("resource", resource)
+        .request_async(http)
+        .await;
+    Ok(IssuedToken::from_response(&response.map_err(classify)?)?)
+}
+
+/// Use a refresh token (RFC 6749 §6 with RFC 8707 `resource`).
+pub async fn refresh(
+    http: &HttpClient,
+    metadata: &ServerMetadata,
+    client: &ClientRegistration,
+    refresh_token: &Secret,
+    resource: &str,
+) -> Result<IssuedToken, Error> {
+    let oauth = oauth_client(metadata, client)?;
+    let response = oauth
+        .exchange_refresh_token(&RefreshToken::new(refresh_token.expose().to_owned()))
+        .add_extra_param("resource", resource)
+        .request_async(http)
+        .await;
+    Ok(IssuedToken::from_response(&response.map_err(classify)?)?)
+}
+
+fn classify(e: RequestTokenError<Error, BasicErrorResponse>) -> Error {
+    match e {
+        RequestTokenError::ServerResponse(r) => TokenError::Rejected(ErrorResponse::new(
+            r.error().as_ref(),
+            r.error_description().map(String::as_str),
+        ))
+        .into(),
+        RequestTokenError::Request(e) => e,
+        RequestTokenError::Parse(e, _body) => TokenError::Malformed {
+            detail: describe_json_error(e.inner()),
+            path: e.path().to_string(),
+        }
+        .into(),
+        RequestTokenError::Other(text) => TokenError::Unexpected {
+            detail: sanitize(&text),
+        }
+        .into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_is_capped_and_empty_refresh_tokens_dropped() {
+        let t = IssuedToken::from_json(
+            br#"{"access_token":"at","token_type":"bearer","expires_in":18446744073709551615,"refresh_token":""}"#,
+        )
+        .unwrap();
+        assert_eq!(t.expires_in, Some(MAX_EXPIRES_IN));
+        assert_eq!(t.refresh_token, None);
+        assert_eq!(t.scopes, None);
+    }
+
+    #[test]
+    fn unusable_responses_are_typed() {
+        assert!(matches!(
+            IssuedToken::from_json(br#"{"access_token":"x","token_type":"Bearer","expires_in":-5}"#),
+            Err(TokenError::Malformed { .. })
+        ));
+        assert!(matches!(
+            IssuedToken::from_json(br#"{"access_token":"x","token_type":"mac"}"#),
+            Err(TokenError::NotBearer { .. })
+        ));
+        assert!(matches!(
+            IssuedToken::from_json(br#"{"access_token":"","token_type":"Bearer"}"#),
+            Err(TokenError::EmptyAccessToken)
+        ));
+    }
+}

@@ -1,0 +1,175 @@
+//! Refreshing: one refresh at a time per account, across processes. The refresher holds a lease in the
+//! store (never a database lock across the network call), released when its guard drops; the others poll
+//! until the token changes or the lease is free. A failure for a passing reason (network, 5xx) keeps
+//! everything and notes it; `invalid_grant` drops the dead refresh token.
+
+use std::time::{Duration, Instant};
+
+use super::error::{Error, NeedsLogin};
+use super::{Session, stored_token};
+use crate::oauth::metadata::same_issuer;
+use crate::oauth::{self, ClientSource, ErrorCode, TokenError, token};
+use crate::secret::Secret;
+use crate::store::{LeaseGuard, RefreshRecord, ServerRecord, StoredToken};
+use crate::text::sanitize;
+
+/// [`Session::valid_token`] refreshes when fewer seconds than this remain.
+pub const REFRESH_MARGIN_SECS: i64 = 60;
+/// How often a process waiting for another's refresh looks at the store.
+const LEASE_POLL: Duration = Duration::from_millis(40);
+
+/// Whether [`Session::valid_token`] would refresh this token at `now` (fewer than 60 s left).
+pub fn needs_refresh(token: &StoredToken, now: i64) -> bool {
+    !fresh(token, Some(REFRESH_MARGIN_SECS), now)
+}
+
+fn fresh(token: &StoredToken, margin: Option<i64>, now: i64) -> bool {
+    margin.is_some_and(|m| token.expires_at.is_none_or(|at| at - now > m))
+}
+
+impl Session {
+    /// Refresh the token of NAME now (whatever its expiry).
+    pub async fn refresh(&self, name: &str) -> Result<StoredToken, Error> {
+        self.refresh_unless_fresh(name, None).await
+    }
+
+    /// A usable access token for NAME: the stored one, or a refreshed one when fewer than 60 s remain.
+    pub async fn valid_token(&self, name: &str) -> Result<Secret, Error> {
+        Ok(self
+            .refresh_unless_fresh(name, Some(REFRESH_MARGIN_SECS))
+            .await?
+            .access_token)
+    }
+
+    /// With `margin: None`, always refresh; with `Some(secs)`, only when fewer than `secs` remain.
+    pub async fn refresh_unless_fresh(&self, name: &str, margin: Option<i64>) -> Result<StoredToken, Error> {
+        let server = self.server(name)?;
+        let start = self
+            .store
+            .get_token(name)?
+            .ok_or_else(|| self.needs_login(name, NeedsLogin::NotLoggedIn))?;
+        if fresh(&start, margin, self.now()) {
+            return Ok(start);
+        }
+        // Longer than any refresh can take (one request, bounded by the client's total timeout).
+        let config = self.http.config();
+        let ttl = config.timeout + config.connect_timeout + Duration::from_secs(5);
+        let give_up = Instant::now() + ttl + Duration::from_secs(5);
+        let _lease = loop {
+            if let Some(guard) = LeaseGuard::try_acquire(&self.store, name, self.clock.now_ms(), ttl)? {
+                break guard;
+            }
+            tokio::time::sleep(LEASE_POLL).await;
+            match self.store.get_token(name)? {
+                None => return Err(self.needs_login(name, NeedsLogin::LoggedOutMeanwhile)),
+                Some(current)
+                    if current.access_token != start.access_token
+                        && (margin.is_none() || fresh(&current, margin, self.now())) =>
+                {
+                    return Ok(current);
+                }
+                Some(_) => {}
+            }
+            if Instant::now() > give_up {
+                return Err(Error::RefreshBusy {
+                    name: name.to_owned(),
+                    secs: ttl.as_secs(),
+                });
+            }
+        };
+        self.refresh_holding_lease(name, &server, &start, margin).await
+    }
+
+    async fn refresh_holding_lease(
+        &self,
+        name: &str,
+        server: &ServerRecord,
+        start: &StoredToken,
+        margin: Option<i64>,
+    ) -> Result<StoredToken, Error> {
+        let logged_out = || self.needs_login(name, NeedsLogin::LoggedOutMeanwhile);
+        // Another process may have refreshed between our first read and taking the lease.
+        let current = self.store.get_token(name)?.ok_or_else(logged_out)?;
+        if current.access_token != start.access_token && (margin.is_none() || fresh(&current, margin, self.now())) {
+            return Ok(current);
+        }
+        let Some(refresh_token) = current.refresh_token.clone() else {
+            let expired = current.expires_at.is_some_and(|at| at <= self.now());
+            return Err(self.needs_login(name, NeedsLogin::NoRefreshToken { expired }));
+        };
+        let (discovery, _) = self.metadata(name, server).await?;
+        if !same_issuer(discovery.issuer(), &current.issuer) {
+            return Err(self.needs_login(
+                name,
+                NeedsLogin::AuthorizationServerChanged {
+                    issuer: sanitize(discovery.issuer()),
+                },
+            ));
+        }
+        let client = self
+            .client_for_token(name, server, &current.issuer)?
+            .ok_or_else(|| self.needs_login(name, NeedsLogin::NoRegistration))?;
+        let response = token::refresh(
+            &self.http,
+            &discovery.authorization_server,
+            &client,
+            &refresh_token,
+            &current.resource,
+        )
+        .await;
+        let failed = |error: String, drop_refresh: bool| {
+            let mut kept = current.clone();
+            if drop_refresh {
+                kept.refresh_token = None;
+            }
+            kept.last_refresh = Some(RefreshRecord {
+                at: self.now(),
+                ok: false,
+                error: Some(error),
+            });
+            kept
+        };
+        match response {
+            Ok(issued) => {
+                let new = stored_token(
+                    issued,
+                    Some(&current),
+                    &current.scopes,
+                    &current.issuer,
+                    &current.resource,
+                    self.now(),
+                );
+                if self.store.replace_token(name, &current, &new)? {
+                    Ok(new)
+                } else {
+                    // Replaced meanwhile (a login, a logout): what is stored now wins.
+                    self.store.get_token(name)?.ok_or_else(logged_out)
+                }
+            }
+            Err(oauth::Error::Token(TokenError::Rejected(e))) if e.code == ErrorCode::InvalidGrant => {
+                // The grant is dead: the refresh token is useless now, the access token may still work until
+                // it expires.
+                let reason = NeedsLogin::RefreshRejected(e);
+                let error = self.needs_login(name, reason);
+                self.store
+                    .replace_token(name, &current, &failed(error.to_string(), true))?;
+                Err(error)
+            }
+            Err(oauth::Error::Token(TokenError::Rejected(e))) if e.code == ErrorCode::InvalidClient => {
+                let error = self.needs_login(name, NeedsLogin::ClientRejected(e));
+                if client.source == ClientSource::Dynamic {
+                    self.store.delete_client(name)?;
+                }
+                self.store
+                    .replace_token(name, &current, &failed(error.to_string(), false))?;
+                Err(error)
+            }
+            Err(e) => {
+                // A passing failure (network, 5xx): keep everything, note it, let a later refresh try again.
+                self.store
+                    .replace_token(name, &current, &failed(e.to_string(), false))?;
+                Err(e.into())
+            }
+        }
+    }
+}

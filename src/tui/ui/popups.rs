@@ -1,0 +1,159 @@
+//! The popups: the help (built from the key tables), the whole activity log, a yes/no question and the
+//! add-server form.
+
+use ratatui::Frame;
+use ratatui::layout::{Position, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Padding, Paragraph, Wrap};
+
+use super::activity::{hint_line, log_tail};
+use super::theme::Theme;
+use crate::tui::app::{App, Confirm, Level};
+use crate::tui::form::{AddForm, Field};
+use crate::tui::keys::{MAIN, Mode, footer_hints};
+
+/// A centred rectangle of at most `width` x `height`.
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width.saturating_sub(2));
+    let h = height.min(area.height.saturating_sub(2));
+    Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
+}
+
+fn popup_block(title: &str, theme: &Theme) -> Block<'static> {
+    Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(theme.border(true))
+        .padding(Padding::horizontal(1))
+        .title(format!(" {title} "))
+}
+
+pub fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme) {
+    let mut lines: Vec<Line> = MAIN
+        .iter()
+        .map(|b| {
+            Line::from(vec![
+                Span::styled(format!("{:>7}  ", b.label), theme.key()),
+                Span::raw(b.description),
+            ])
+        })
+        .collect();
+    lines.push(Line::default());
+    lines.push(Line::from(Span::styled(
+        "Statuses: valid · expiring (< 5 min) · expired · none · error",
+        theme.dim(),
+    )));
+    lines.push(Line::from(Span::styled("Esc, q or ? closes this help.", theme.dim())));
+    let rect = centered(area, 88, lines.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(popup_block("Keys", theme)),
+        rect,
+    );
+}
+
+pub fn draw_log(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let rect = centered(area, area.width.saturating_sub(4), area.height.saturating_sub(4));
+    let block = popup_block("Activity · Esc closes", theme);
+    let mut lines = log_tail(app, block.inner(rect), theme);
+    if lines.is_empty() {
+        lines.push(Line::from(Span::styled("nothing happened yet", theme.dim())));
+    }
+    frame.render_widget(Clear, rect);
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
+}
+
+pub fn draw_confirm(frame: &mut Frame, area: Rect, confirm: &Confirm, theme: &Theme) {
+    let (title, question, detail) = match confirm {
+        Confirm::Logout(name) => (
+            "Log out",
+            format!("Log out of {name}?"),
+            "The token is revoked at the authorization server (when it offers revocation) and deleted here. \
+             The client registration stays for the next login.",
+        ),
+        Confirm::Delete(name) => (
+            "Delete",
+            format!("Delete {name}?"),
+            "The server and everything stored for it (token, registration, metadata) are removed here. \
+             The token is not revoked at the server: log out first for that.",
+        ),
+    };
+    let lines = vec![
+        Line::from(Span::styled(question, Style::new().add_modifier(Modifier::BOLD))),
+        Line::default(),
+        Line::from(detail),
+        Line::default(),
+        hint_line(&footer_hints(Mode::Confirm), theme),
+    ];
+    let rect = centered(area, 62, 10);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: true })
+            .block(popup_block(title, theme)),
+        rect,
+    );
+}
+
+pub fn draw_form(frame: &mut Frame, area: Rect, form: &AddForm, theme: &Theme) {
+    let rect = centered(area, 74, 16);
+    frame.render_widget(Clear, rect);
+    let block = popup_block("Add a server", theme);
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let label_w = 14u16;
+    let mut y = inner.y;
+    let mut cursor = None;
+    for field in Field::ALL {
+        if y >= inner.y + inner.height {
+            break;
+        }
+        let focused = form.focused() == field;
+        let value = &form.fields[field as usize];
+        let label_style = if focused { theme.key() } else { theme.dim() };
+        let line = if value.text.is_empty() && !focused {
+            Line::from(vec![
+                Span::styled(format!("{:<w$}", field.label(), w = label_w as usize), label_style),
+                Span::styled(field.placeholder(), theme.dim()),
+            ])
+        } else {
+            Line::from(vec![
+                Span::styled(format!("{:<w$}", field.label(), w = label_w as usize), label_style),
+                Span::raw(value.text.clone()),
+            ])
+        };
+        frame.render_widget(Paragraph::new(line), Rect::new(inner.x, y, inner.width, 1));
+        if focused {
+            cursor = Some(Position::new(inner.x + label_w + value.cursor as u16, y));
+        }
+        y += 1;
+        if let Some((error_field, message)) = &form.error
+            && *error_field == field
+            && y < inner.y + inner.height
+        {
+            let error = Paragraph::new(Line::from(Span::styled(
+                format!("✗ {message}"),
+                theme.level(Level::Error),
+            )))
+            .wrap(Wrap { trim: true });
+            let lines = (message.chars().count() as u16 + 2).div_ceil(inner.width.saturating_sub(label_w).max(1));
+            let h = lines.clamp(1, 3).min(inner.y + inner.height - y);
+            frame.render_widget(
+                error,
+                Rect::new(inner.x + label_w, y, inner.width.saturating_sub(label_w), h),
+            );
+            y += h;
+        }
+        y += 1;
+    }
+    let bottom = inner.y + inner.height.saturating_sub(1);
+    frame.render_widget(
+        Paragraph::new(hint_line(&footer_hints(Mode::Form), theme)),
+        Rect::new(inner.x, bottom, inner.width, 1),
+    );
+    if let Some(position) = cursor {
+        frame.set_cursor_position(position);
+    }
+}

@@ -1,0 +1,26 @@
+//! Every integration test, in one test binary (one link instead of nine). Each module is one area:
+//!
+//! - [`store`]: the SQLite key-value table and the typed records, through the library.
+//! - [`callback`]: the loopback callback server, through the library.
+//! - [`session`]: login, refresh, logout and authorized requests in-process, through the session layer.
+//! - [`cli`]: the commands that never touch the network, through the real binary.
+//! - [`oauth_flow`]: login, refresh, logout and every discovery variant through the real binary.
+//! - [`hostile`]: hostile and broken servers.
+//! - [`reliability`]: one refresh at a time across processes, crash safety, no secret in any output.
+//! - [`tui`]: the terminal UI in a pseudo-terminal.
+//! - [`interop`]: the OAuth example server of the official MCP TypeScript SDK.
+//! - [`layers`]: the library's layers import only downwards.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod callback;
+mod cli;
+mod hostile;
+mod interop;
+mod layers;
+mod oauth_flow;
+mod reliability;
+mod session;
+mod store;
+mod tui;
