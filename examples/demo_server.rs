@@ -6,7 +6,7 @@
 //! ```
 
 #[allow(dead_code)]
-#[path = "../tests/support/auth_server.rs"]
+#[path = "../tests/support/auth_server/mod.rs"]
 mod auth_server;
 
 use std::io::Write;

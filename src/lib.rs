@@ -22,3 +22,8 @@ pub mod session;
 pub mod store;
 pub mod text;
 pub mod urls;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

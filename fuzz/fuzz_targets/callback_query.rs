@@ -13,6 +13,7 @@ fuzz_target!(|data: &[u8]| {
     {
         let escaped = escape_html(shown);
         assert!(!escaped.contains('<') && !escaped.contains('>') && !escaped.contains('"'));
-        let _ = mcp_accounts::oauth::sanitize(shown);
+        let safe = mcp_accounts::text::sanitize(shown);
+        assert!(!safe.chars().any(mcp_accounts::text::is_unsafe));
     }
 });

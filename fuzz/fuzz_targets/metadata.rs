@@ -4,9 +4,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use mcp_accounts::oauth::discovery::{
-    Discovery, ProtectedResourceMetadata, ServerMetadata, authorization_server_metadata_urls,
-    protected_resource_metadata_urls, resource_matches, same_issuer,
+    Discovery, authorization_server_metadata_urls, protected_resource_metadata_urls,
 };
+use mcp_accounts::oauth::metadata::{ProtectedResourceMetadata, ServerMetadata, resource_matches, same_issuer};
 use mcp_accounts::urls::{canonical_server_url, check_transport, parse_endpoint};
 
 fuzz_target!(|data: &[u8]| {
@@ -21,6 +21,7 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(metadata) = serde_json::from_slice::<ServerMetadata>(data) {
         let _ = metadata.supports_s256();
+        let _ = metadata.validate();
         let _ = same_issuer(&metadata.issuer, "https://as.example.com");
         for endpoint in [&metadata.authorization_endpoint, &metadata.token_endpoint] {
             let _ = parse_endpoint("endpoint", endpoint);

@@ -73,6 +73,21 @@ pub struct ServerRecord {
     pub added_at: i64,
 }
 
+impl ServerRecord {
+    /// A server at `url` (checked and stored in canonical form), with everything else left to the server
+    /// and discovery, added now.
+    pub fn new(url: &str) -> Result<Self, UrlError> {
+        Ok(ServerRecord {
+            url: canonical_server_url(url)?,
+            client_id: None,
+            client_secret_env: None,
+            scopes: Vec::new(),
+            callback_port: None,
+            added_at: crate::clock::unix_now(),
+        })
+    }
+}
+
 /// Why a name is not a valid server name, in words for the user.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid server name {shown:?}: {reason}")]

@@ -11,7 +11,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use mcp_accounts::clock::unix_now;
 
-use super::app::Event;
+use super::messages::Event;
 
 /// Ticks per second: enough for a smooth spinner and a live countdown, cheap when idle.
 pub const TICK_HZ: f64 = 4.0;

@@ -1,6 +1,7 @@
 //! The terminal UI: `mcp-accounts` without arguments.
 //!
 //! - [`app`]: state and `update` (keys and typed task results in, commands out; no I/O),
+//! - [`messages`]: the events the app reacts to and the commands it sends out,
 //! - [`event`]: the one event channel (terminal input, ticks, task results),
 //! - [`tasks`]: runs commands as tokio tasks over the session layer, which report back,
 //! - [`ui`]: drawing, which only reads the state, one file per pane,
@@ -11,6 +12,7 @@ pub mod app;
 pub mod event;
 pub mod form;
 pub mod keys;
+pub mod messages;
 pub mod tasks;
 pub mod ui;
 
@@ -23,8 +25,9 @@ use mcp_accounts::session::Session;
 use mcp_accounts::store::Store;
 use ratatui::DefaultTerminal;
 
-use app::{App, Command, Event};
+use app::App;
 use event::EventHandler;
+use messages::{Command, Event};
 use tasks::Tasks;
 
 /// Why the TUI could not run.

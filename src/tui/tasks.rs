@@ -11,8 +11,8 @@ use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-use super::app::{Command, Event, Failure, Success, TaskEvent, TaskKind};
 use super::form::NewServer;
+use super::messages::{Command, Event, Failure, Success, TaskEvent, TaskKind};
 
 pub struct Tasks {
     store: Arc<Store>,

@@ -13,8 +13,9 @@ use mcp_accounts::secret::Secret;
 use mcp_accounts::session::{self, LoginStep};
 use mcp_accounts::store::{Account, RefreshRecord, ServerRecord, StoredToken};
 
-use super::app::{App, Command, Event, Failure, Popup, Success, TaskEvent, TaskKind};
+use super::app::{App, Popup};
 use super::form::NewServer;
+use super::messages::{Command, Event, Failure, Success, TaskEvent, TaskKind};
 use super::ui::draw;
 
 /// 2026-11-27 17:00:00 UTC.

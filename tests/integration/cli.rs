@@ -3,7 +3,7 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
-use crate::support::bin::{Sandbox, as_unprivileged};
+use crate::support::bin::{Sandbox, as_unprivileged, read_only_commands};
 use mcp_accounts::secret::Secret;
 use mcp_accounts::store::{KvStore, KvTokenStore, OpenMode, SqliteKv, Store, StoredToken, TokenStore};
 
@@ -259,17 +259,9 @@ fn no_listing_ever_prints_a_token_or_secret() {
         registration_response: Some(serde_json::json!({"registration_access_token": "REG-TOKEN-111"}).into()),
     };
     store.set_client("a", &client).unwrap();
-    for args in [
-        &["list"][..],
-        &["list", "--json"],
-        &["--list"],
-        &["--list", "--json"],
-        &["status"],
-        &["status", "--json"],
-        &["status", "a", "--json"],
-        &[],
-    ] {
-        let run = sb.run(args);
+    for args in read_only_commands("a") {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = sb.run(&args);
         let all = format!("{}{}", run.stdout, run.stderr);
         for secret in ["ACCESS-TOKEN", "REFRESH-TOKEN", "CLIENT-SECRET", "REG-TOKEN"] {
             assert!(!all.contains(secret), "{args:?} printed {secret}:\n{run}");

@@ -4,7 +4,8 @@
 //! - [`callback`]: the loopback callback server, through the library.
 //! - [`session`]: login, refresh, logout and authorized requests in-process, through the session layer.
 //! - [`cli`]: the commands that never touch the network, through the real binary.
-//! - [`oauth_flow`]: login, refresh, logout and every discovery variant through the real binary.
+//! - [`oauth_flow`]: login, refresh and logout through the real binary.
+//! - [`discovery`]: every discovery variant, and the metadata that is refused.
 //! - [`hostile`]: hostile and broken servers.
 //! - [`reliability`]: one refresh at a time across processes, crash safety, no secret in any output.
 //! - [`tui`]: the terminal UI in a pseudo-terminal.
@@ -16,6 +17,7 @@ mod support;
 
 mod callback;
 mod cli;
+mod discovery;
 mod hostile;
 mod interop;
 mod layers;

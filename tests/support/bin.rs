@@ -3,6 +3,32 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+/// The commands that only read the store (the list in every form, status in every form, and no command at
+/// all, which lists when stdout is not a terminal), for the tests that check what every one of them
+/// prints. `NAME` stands for an account.
+const READ_ONLY_COMMANDS: &[&[&str]] = &[
+    &["list"],
+    &["list", "--json"],
+    &["--list"],
+    &["--list", "--json"],
+    &["status"],
+    &["status", "--json"],
+    &["status", "NAME", "--json"],
+    &[],
+];
+
+/// [`READ_ONLY_COMMANDS`] for the account `name`.
+pub fn read_only_commands(name: &str) -> Vec<Vec<String>> {
+    READ_ONLY_COMMANDS
+        .iter()
+        .map(|args| {
+            args.iter()
+                .map(|a| if *a == "NAME" { name } else { a }.to_owned())
+                .collect()
+        })
+        .collect()
+}
+
 /// A temporary home for one test: a database path inside a private directory.
 pub struct Sandbox {
     pub dir: tempfile::TempDir,

@@ -3,6 +3,7 @@
 
 pub mod auth_server;
 pub mod bin;
+pub mod flow;
 pub mod pty;
 pub mod ts_sdk;
 

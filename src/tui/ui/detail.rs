@@ -14,7 +14,8 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 
 use super::layout::layout;
 use super::theme::{SPINNER, Theme};
-use crate::tui::app::{App, Busy, Level, TaskKind};
+use crate::tui::app::{App, Busy, Level};
+use crate::tui::messages::TaskKind;
 use crate::view::discovery::{Tone, answered, rows};
 use crate::view::time::{ago, local_time, relative_expiry, span};
 

@@ -9,7 +9,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph};
 
 use super::theme::{SPINNER, Theme};
-use crate::tui::app::{App, TaskKind};
+use crate::tui::app::App;
+use crate::tui::messages::TaskKind;
 use crate::view::time::time_left;
 
 /// `● valid`, or a spinner and the work in progress.
