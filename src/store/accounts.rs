@@ -43,7 +43,17 @@ impl Status {
 }
 
 /// A record that may not have decoded: `Err` holds the reason.
-pub type Loaded<T> = Result<T, String>;
+pub type Loaded<T> = Result<T, Unreadable>;
+
+/// A stored record that does not decode (written by a newer version, or damaged).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("stored record {key} is unreadable ({detail})")]
+pub struct Unreadable {
+    /// Its key.
+    pub key: String,
+    /// What is wrong, without quoting the record.
+    pub detail: String,
+}
 
 /// Everything stored for one server.
 #[derive(Debug, Clone)]
@@ -99,13 +109,13 @@ impl Account {
     /// The first problem to show: an unreadable record, else the last failed refresh.
     pub fn last_error(&self) -> Option<String> {
         if let Err(e) = &self.server {
-            return Some(e.clone());
+            return Some(e.to_string());
         }
         if let Some(Err(e)) = &self.token {
-            return Some(e.clone());
+            return Some(e.to_string());
         }
         if let Some(Err(e)) = &self.client {
-            return Some(e.clone());
+            return Some(e.to_string());
         }
         self.token()
             .and_then(|t| t.last_refresh.as_ref())
@@ -162,11 +172,9 @@ fn decode_all<T: serde::de::DeserializeOwned>(
 }
 
 fn decode<T: serde::de::DeserializeOwned>(key: &str, json: &str) -> Loaded<T> {
-    serde_json::from_str(json).map_err(|e| {
-        format!(
-            "stored record {key} is unreadable ({})",
-            crate::oauth::http::describe_json_error(&e)
-        )
+    serde_json::from_str(json).map_err(|e| Unreadable {
+        key: key.to_owned(),
+        detail: crate::oauth::http::describe_json_error(&e),
     })
 }
 

@@ -22,7 +22,7 @@ pub mod process;
 pub mod records;
 pub mod tokens;
 
-pub use accounts::{Account, Status, load_accounts};
+pub use accounts::{Account, Status, Unreadable, load_accounts};
 pub use error::StoreError;
 pub use kv::{KvStore, KvStoreExt, OpenMode, SqliteKv, Write};
 pub use lease::LeaseGuard;

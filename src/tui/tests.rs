@@ -11,7 +11,7 @@ use mcp_accounts::oauth::{
 };
 use mcp_accounts::secret::Secret;
 use mcp_accounts::session::{self, LoginStep};
-use mcp_accounts::store::{Account, RefreshRecord, ServerRecord, StoredToken};
+use mcp_accounts::store::{Account, RefreshRecord, ServerRecord, StoredToken, Unreadable};
 
 use super::app::{App, Popup};
 use super::form::NewServer;
@@ -128,7 +128,10 @@ fn mixed() -> Vec<Account> {
     });
     let broken = Account {
         name: "broken".into(),
-        server: Err("stored record server:broken is unreadable (missing field `url`, line 1 column 2)".into()),
+        server: Err(Unreadable {
+            key: "server:broken".into(),
+            detail: "missing field `url`, line 1 column 2".into(),
+        }),
         token: None,
         client: None,
         metadata: None,

@@ -38,11 +38,9 @@ pub fn relative_expiry(expires_at: Option<i64>, has_token: bool, now: i64) -> St
 
 /// The expiry as a phrase after a name: `expires in 59m`, `expired 2m ago`, `no expiry`.
 pub fn expiry_phrase(expires_at: Option<i64>, now: i64) -> String {
-    let relative = relative_expiry(expires_at, true, now);
-    if relative.starts_with("in ") {
-        format!("expires {relative}")
-    } else {
-        relative
+    match expires_at {
+        Some(at) if at > now => format!("expires in {}", span(at - now)),
+        _ => relative_expiry(expires_at, true, now),
     }
 }
 

@@ -126,7 +126,7 @@ pub fn lines(app: &App, account: &Account, w: usize, theme: &Theme) -> Vec<Line<
             theme.dim(),
             theme,
         ),
-        Some(Err(e)) => row(&mut lines, w, "", e, theme.level(Level::Error), theme),
+        Some(Err(e)) => row(&mut lines, w, "", &e.to_string(), theme.level(Level::Error), theme),
         Some(Ok(d)) => {
             let (answered, tried) = answered(d);
             row(
@@ -258,7 +258,7 @@ fn client_lines(lines: &mut Vec<Line<'static>>, app: &App, account: &Account, w:
             row(lines, w, "Client ID", &format!("{} · {how}", c.client_id), plain, theme);
             row(lines, w, "Redirect URI", &c.redirect_uri, plain, theme);
         }
-        (Some(Err(e)), _) => row(lines, w, "", e, theme.level(Level::Error), theme),
+        (Some(Err(e)), _) => row(lines, w, "", &e.to_string(), theme.level(Level::Error), theme),
         (None, Some(id)) => row(
             lines,
             w,
