@@ -153,6 +153,7 @@ pub fn write_fixtures(path: &std::path::Path, fixtures: impl IntoIterator<Item =
             client_secret_env: None,
             scopes: vec![],
             callback_port: None,
+            client_metadata_url: None,
             added_at: now,
         };
         set(server_key(&f.name), to_json("server", &server).unwrap());
@@ -162,6 +163,7 @@ pub fn write_fixtures(path: &std::path::Path, fixtures: impl IntoIterator<Item =
             refresh_token: Some(Secret::new(login.refresh)),
             token_type: "Bearer".into(),
             scopes: vec!["mcp:tools".into(), "files:read".into()],
+            requested_scopes: vec![],
             expires_at: Some(now + login.expires_in),
             issuer: login.issuer.clone(),
             resource: f.url.clone(),

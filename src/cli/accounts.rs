@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use mcp_accounts::clock::unix_now;
+use mcp_accounts::oauth::registration::validate_metadata_document_url;
 use mcp_accounts::oauth::scope::validate_scope;
 use mcp_accounts::store::location::DbLocation;
 use mcp_accounts::store::{
@@ -158,12 +159,16 @@ pub fn add(location: &DbLocation, args: AddArgs) -> CommandResult {
             "--client-secret-env {var:?} is not an environment variable name"
         )));
     }
+    if let Some(document) = &args.client_metadata_url {
+        validate_metadata_document_url(document).map_err(|e| CliError::Usage(format!("--client-metadata-url: {e}")))?;
+    }
     let record = ServerRecord {
         url: url.clone(),
         client_id: args.client_id,
         client_secret_env: args.client_secret_env,
         scopes: args.scopes,
         callback_port: args.callback_port,
+        client_metadata_url: args.client_metadata_url,
         added_at: unix_now(),
     };
     let store = open_for_writing(location)?;

@@ -64,6 +64,9 @@ pub enum Command {
         /// How long to wait for the browser, in seconds
         #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
         timeout: u64,
+        /// Ask for this scope too, besides those asked for before (repeat for several)
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
     },
     /// Refresh tokens now
     Refresh {
@@ -115,4 +118,8 @@ pub struct AddArgs {
     /// The loopback port for the login callback; default: any free port
     #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
     pub callback_port: Option<u16>,
+    /// A client ID metadata document (an https:// URL) to use as the client id where the authorization
+    /// server accepts them; elsewhere a client is registered
+    #[arg(long, value_name = "URL", conflicts_with = "client_id")]
+    pub client_metadata_url: Option<String>,
 }

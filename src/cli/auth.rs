@@ -6,9 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
+use mcp_accounts::oauth::scope::validate_scope;
 use mcp_accounts::oauth::{Discovery, HttpClient};
 use mcp_accounts::session::{
-    self, DEFAULT_REFRESH_CONCURRENCY, LocalOnlyReason, LoginOptions, LoginStep, LogoutOutcome, Session, needs_refresh,
+    self, DEFAULT_REFRESH_CONCURRENCY, LocalOnlyReason, LoginOptions, LoginStep, LogoutOutcome, Session,
+    usable_stored_token,
 };
 use mcp_accounts::store::location::DbLocation;
 use mcp_accounts::store::{Store, StoredToken, TokenStore, load_accounts};
@@ -77,12 +79,16 @@ pub fn describe_discovery(d: &Discovery) -> String {
     out
 }
 
-/// `login NAME [--no-browser] [--timeout SECS]`. The URL is always printed to stderr.
-pub fn login(location: &DbLocation, name: &str, no_browser: bool, timeout: u64) -> CommandResult {
+/// `login NAME [--no-browser] [--timeout SECS] [--scope S]...`. The URL is always printed to stderr.
+pub fn login(location: &DbLocation, name: &str, no_browser: bool, timeout: u64, scopes: Vec<String>) -> CommandResult {
+    for scope in &scopes {
+        validate_scope(scope).map_err(|e| CliError::Usage(format!("{e} (pass --scope once per scope)")))?;
+    }
     let session = session_for(location, name)?;
     let shown_name = name.to_owned();
     let opts = LoginOptions {
         timeout: Duration::from_secs(timeout),
+        extra_scopes: scopes,
         open_browser: (!no_browser).then(crate::browser::opener),
         on_step: Some(Arc::new(move |step| match step {
             LoginStep::Discovering => eprintln!("discovering the authorization server…"),
@@ -96,6 +102,15 @@ pub fn login(location: &DbLocation, name: &str, no_browser: bool, timeout: u64) 
             LoginStep::BrowserNotOpened { reason } => {
                 eprintln!("({}; open the URL above by hand)", one_line(&reason))
             }
+            LoginStep::AnswerRefused { .. } => eprintln!(
+                "an answer that does not belong to this login reached the callback (wrong or missing state) and was refused; still waiting…"
+            ),
+            LoginStep::MetadataDocumentUnsupported => eprintln!(
+                "note: the authorization server does not accept client ID metadata documents; registering a client instead"
+            ),
+            LoginStep::RegistrationRetried { refused, retry } => eprintln!(
+                "the authorization server refused the redirect URI {refused}; registering with {retry} instead"
+            ),
             _ => {}
         })),
         ..LoginOptions::default()
@@ -210,11 +225,20 @@ pub fn token(location: &DbLocation, name: &str) -> CommandResult {
     if store.get_server(name)?.is_none() {
         return Err(unknown());
     }
-    if let Some(token) = store.get_token(name)?
-        && !needs_refresh(&token, mcp_accounts::clock::unix_now())
-    {
-        print(&format!("{}\n", token.access_token.expose()))?;
-        return Ok(ExitCode::SUCCESS);
+    // A token with time left is read without opening the database for writing; one of another
+    // authorization server than the server names now is an error here too.
+    match usable_stored_token(&store, name, mcp_accounts::clock::unix_now()) {
+        Ok(Some(token)) => {
+            print(&format!("{}\n", token.access_token.expose()))?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        // Refreshing (or saying what to do) needs the session.
+        Ok(None)
+        | Err(session::Error::NeedsLogin {
+            reason: session::NeedsLogin::NotLoggedIn,
+            ..
+        }) => {}
+        Err(e) => return Err(e.into()),
     }
     drop(store);
     let session = session(open_for_writing(location)?)?;

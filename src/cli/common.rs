@@ -64,6 +64,12 @@ impl From<session::Error> for CliError {
             ),
             E::LoginTimedOut { .. } => format!("{e} (run login again, or raise --timeout)"),
             E::RevocationFailed(_) => format!("{e} — retry, or delete it here only with: logout --local"),
+            E::RedirectUriRefused { .. } => {
+                format!("{e}; register a client there, then add the server again with --client-id ID")
+            }
+            E::ConfiguredClientMismatch { name, .. } => format!(
+                "{e}; if that client id is registered there too, run: mcp-accounts remove {name}, then add it again"
+            ),
             E::Store(store) => store_message(store),
             _ => e.to_string(),
         })

@@ -3,13 +3,13 @@
 //! It listens on 127.0.0.1 only, hands exactly one authorization response (a request to `/callback` with a
 //! `code` or an `error`) to the flow, and answers the browser with the flow's verdict on a small page from
 //! `assets/`. Requests without `code`/`error` (a favicon, a prefetch) get a 404 and do not count; requests
-//! after the first result are told the sign-in is over. Once the flow has said which `state` it expects
-//! ([`CallbackServer::expect_state`]), an answer with another state (a tab left from an earlier attempt, a
-//! forgery) is refused and does not count either: it cannot end the login that is waiting. Dropping or
-//! shutting down the server frees the port.
+//! after the first result are told the sign-in is over. An answer is accepted only once the flow has said
+//! which `state` it expects ([`CallbackServer::expect_state`]) and only with that state (compared in
+//! constant time): one that comes earlier, or with another state (a tab left from an earlier attempt, a
+//! forgery), is refused, counted, and reported at once ([`CallbackServer::refusals`]), and cannot end the
+//! login that is waiting. Dropping or shutting down the server frees the port.
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,7 +18,8 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use tokio::sync::oneshot;
+use subtle::ConstantTimeEq;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 use super::error::Error;
@@ -87,9 +88,14 @@ impl CallbackServer {
         *self.shared.expected_state.lock().unwrap_or_else(|p| p.into_inner()) = Some(state.to_owned());
     }
 
-    /// How many answers were refused for a wrong or missing `state`.
+    /// How many answers were refused (a wrong or missing `state`, or none expected yet).
     pub fn refused(&self) -> usize {
-        self.shared.refused.load(Ordering::Relaxed)
+        *self.shared.refused.borrow()
+    }
+
+    /// A receiver that changes each time an answer is refused (its value: how many so far).
+    pub fn refusals(&self) -> watch::Receiver<usize> {
+        self.shared.refused.subscribe()
     }
 
     /// Stop listening and wait until the port is free again.
@@ -121,7 +127,7 @@ impl Drop for CallbackServer {
 struct Shared {
     result: Mutex<Option<oneshot::Sender<CallbackResult>>>,
     expected_state: Mutex<Option<String>>,
-    refused: AtomicUsize,
+    refused: watch::Sender<usize>,
 }
 
 /// Bind 127.0.0.1 on `port` (0: any free port) and start serving.
@@ -142,7 +148,7 @@ pub async fn start_callback_server(
     let shared = Arc::new(Shared {
         result: Mutex::new(Some(result_tx)),
         expected_state: Mutex::new(None),
-        refused: AtomicUsize::new(0),
+        refused: watch::Sender::new(0),
     });
     let app = Router::new()
         .route(CALLBACK_PATH, get(handle))
@@ -179,10 +185,13 @@ async fn handle(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) ->
         );
     }
     let expected = shared.expected_state.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    if let Some(expected) = expected
-        && result.state.as_ref().map(Secret::expose) != Some(expected.as_str())
-    {
-        shared.refused.fetch_add(1, Ordering::Relaxed);
+    let matches = match (&expected, &result.state) {
+        (Some(expected), Some(state)) => bool::from(expected.as_bytes().ct_eq(state.expose().as_bytes())),
+        // No state expected yet (the login is still registering): nothing can be its answer.
+        _ => false,
+    };
+    if !matches {
+        shared.refused.send_modify(|n| *n += 1);
         return page(
             StatusCode::BAD_REQUEST,
             "Not this sign-in",

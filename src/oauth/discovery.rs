@@ -188,6 +188,13 @@ pub fn authorization_server_metadata_urls(issuer: &Url) -> Vec<Url> {
     }
 }
 
+/// Whether `issuer` is a valid issuer identifier on the origin of `server` (loopback names count as one).
+fn same_origin_issuer(issuer: &str, server: &Url) -> bool {
+    Url::parse(issuer).is_ok_and(|i| {
+        i.query().is_none() && i.fragment().is_none() && crate::urls::origin_key(&i) == crate::urls::origin_key(server)
+    })
+}
+
 /// 2025-03-26: the authorization base URL is the server URL with its path discarded.
 pub fn legacy_issuer(server: &Url) -> String {
     origin_of(server).as_str().trim_end_matches('/').to_owned()
@@ -486,7 +493,15 @@ async fn legacy_authorization_server(
     url.set_path(OAUTH_AS_SUFFIX);
     match fetch_json::<ServerMetadata>(http, &url, "authorization server metadata", attempts).await {
         Ok((response, metadata)) => {
-            let metadata = accept_metadata(&response, metadata, &issuer)?;
+            // The metadata at the server's own origin may name an issuer on that origin with a path (a
+            // server that hosts its authorization server under /oauth, as the official conformance suite's
+            // 2025-03-26 servers do). Anywhere else the issuer must be the one looked up.
+            let expected = if same_origin_issuer(&metadata.issuer, server) {
+                metadata.issuer.clone()
+            } else {
+                issuer
+            };
+            let metadata = accept_metadata(&response, metadata, &expected)?;
             mark_used(attempts);
             Ok((
                 DiscoveryMode::LegacyMetadata,

@@ -273,7 +273,21 @@ impl HttpClient {
 impl HttpClient {
     /// POST an `application/x-www-form-urlencoded` body; redirects are refused.
     pub async fn post_form(&self, url: &Url, fields: &[(&str, &str)], what: &'static str) -> Result<Response, Error> {
+        self.post_form_with(url, fields, None, what).await
+    }
+
+    /// [`HttpClient::post_form`] with an `Authorization` header.
+    pub async fn post_form_with(
+        &self,
+        url: &Url,
+        fields: &[(&str, &str)],
+        authorization: Option<HeaderValue>,
+        what: &'static str,
+    ) -> Result<Response, Error> {
         let mut headers = HeaderMap::new();
+        if let Some(value) = authorization {
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
         headers.insert(
             reqwest::header::CONTENT_TYPE,
             HeaderValue::from_static("application/x-www-form-urlencoded"),

@@ -11,7 +11,7 @@ use oauth2::{
 use super::error::{Error, ErrorResponse, TokenError};
 use super::http::{HttpClient, describe_json_error};
 use super::metadata::ServerMetadata;
-use super::registration::ClientRegistration;
+use super::registration::{AuthMethod, ClientRegistration};
 use crate::secret::Secret;
 use crate::text::sanitize;
 use crate::urls::{UrlError, parse_endpoint};
@@ -85,20 +85,14 @@ pub(super) fn oauth_client(metadata: &ServerMetadata, client: &ClientRegistratio
         .set_auth_uri(AuthUrl::from_url(auth))
         .set_token_uri(TokenUrl::from_url(token))
         .set_redirect_uri(redirect);
-    if let Some(secret) = &client.client_secret {
+    let method = client.auth_method();
+    if let (Some(secret), true) = (&client.client_secret, method != AuthMethod::None) {
         oauth = oauth.set_client_secret(ClientSecret::new(secret.expose().to_owned()));
     }
-    // RFC 7591 §2: a client with a secret and no stated method uses HTTP Basic; a public client sends its
-    // client_id in the body.
-    let basic = client.client_secret.is_some()
-        && client
-            .token_endpoint_auth_method
-            .as_deref()
-            .is_none_or(|m| m == "client_secret_basic");
-    Ok(oauth.set_auth_type(if basic {
-        AuthType::BasicAuth
-    } else {
-        AuthType::RequestBody
+    // The method registered, on every token request: Basic, or the client id (and secret) in the body.
+    Ok(oauth.set_auth_type(match method {
+        AuthMethod::ClientSecretBasic => AuthType::BasicAuth,
+        AuthMethod::ClientSecretPost | AuthMethod::None => AuthType::RequestBody,
     }))
 }
 

@@ -4,7 +4,8 @@
 
 use super::Session;
 use super::error::Error;
-use crate::oauth::metadata::same_issuer;
+use crate::oauth::metadata::{ServerMetadata, same_issuer};
+use crate::oauth::registration::AuthMethod;
 use crate::oauth::{ClientRegistration, ClientSource};
 use crate::secret::Secret;
 use crate::store::{ServerRecord, StoreError};
@@ -15,11 +16,13 @@ pub const PLACEHOLDER_REDIRECT_URI: &str = "http://127.0.0.1/callback";
 
 impl Session {
     /// The client of a server configured with a client id; its secret comes from the environment variable
-    /// the record names.
+    /// the record names. A client with a secret authenticates the way the server advertises: HTTP Basic
+    /// when it lists `client_secret_basic` or nothing (RFC 7591's default), else `client_secret_post`.
     pub fn configured_client(
         &self,
         server: &ServerRecord,
         issuer: &str,
+        metadata: &ServerMetadata,
         redirect_uri: &str,
     ) -> Result<ClientRegistration, Error> {
         let client_secret = match &server.client_secret_env {
@@ -28,16 +31,20 @@ impl Session {
                 (self.env)(var).ok_or_else(|| Error::ClientSecretMissing { var: var.clone() })?,
             )),
         };
+        let supported = metadata
+            .token_endpoint_auth_methods_supported
+            .as_deref()
+            .unwrap_or_default();
+        let lists = |m: AuthMethod| supported.iter().any(|s| s == m.as_str());
+        let method = match client_secret {
+            None => AuthMethod::None,
+            Some(_) if supported.is_empty() || lists(AuthMethod::ClientSecretBasic) => AuthMethod::ClientSecretBasic,
+            Some(_) if lists(AuthMethod::ClientSecretPost) => AuthMethod::ClientSecretPost,
+            Some(_) => AuthMethod::ClientSecretBasic,
+        };
         Ok(ClientRegistration {
             client_id: server.client_id.clone().unwrap_or_default(),
-            token_endpoint_auth_method: Some(
-                if client_secret.is_some() {
-                    "client_secret_basic"
-                } else {
-                    "none"
-                }
-                .to_owned(),
-            ),
+            token_endpoint_auth_method: Some(method.as_str().to_owned()),
             client_secret,
             client_secret_expires_at: None,
             client_id_issued_at: None,
@@ -73,6 +80,7 @@ impl Session {
         name: &str,
         server: &ServerRecord,
         issuer: &str,
+        metadata: &ServerMetadata,
     ) -> Result<Option<ClientRegistration>, Error> {
         match &server.client_id {
             Some(_) => {
@@ -80,7 +88,7 @@ impl Session {
                     .stored_client(name)?
                     .map(|c| c.redirect_uri)
                     .unwrap_or_else(|| PLACEHOLDER_REDIRECT_URI.to_owned());
-                self.configured_client(server, issuer, &redirect).map(Some)
+                self.configured_client(server, issuer, metadata, &redirect).map(Some)
             }
             None => self.stored_client(name),
         }

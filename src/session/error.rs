@@ -130,6 +130,43 @@ pub enum Error {
     /// Revocation failed, so the token was kept.
     #[error("{0}; the token was kept")]
     RevocationFailed(#[source] oauth::Error),
+    /// Another login of this account runs (in this process or another).
+    #[error("login for {name} is already in progress{}", pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]
+    LoginInProgress {
+        /// The account.
+        name: String,
+        /// The process that runs it, when known.
+        pid: Option<u32>,
+    },
+    /// The authorization server refused every loopback redirect URI we could register.
+    #[error(
+        "authorization server {issuer} refused to register the redirect URIs {} ({}); it does not take native clients this way",
+        tried.join(" and "),
+        error.as_ref().map(ToString::to_string).unwrap_or_else(|| "no reason given".to_owned())
+    )]
+    RedirectUriRefused {
+        /// The issuer, sanitized.
+        issuer: String,
+        /// The redirect URIs tried.
+        tried: Vec<String>,
+        /// The last refusal.
+        error: Option<ErrorResponse>,
+    },
+    /// A pre-registered client id was used with another authorization server than the one the MCP server
+    /// names now (MCP 2026-07-28: credentials belong to one issuer).
+    #[error(
+        "the client id {client_id} was used with authorization server {registered_with}, but the server now names {now}; a pre-registered client belongs to one authorization server"
+    )]
+    ConfiguredClientMismatch {
+        /// The account.
+        name: String,
+        /// The configured client id.
+        client_id: String,
+        /// The issuer it was used with.
+        registered_with: String,
+        /// The issuer named now.
+        now: String,
+    },
 }
 
 impl Error {

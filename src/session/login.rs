@@ -1,6 +1,11 @@
-//! Logging in: the metadata (stored or discovered), a client (configured, stored, or registered now), the
-//! browser round trip through the loopback callback, the code exchange; the result is stored in one
-//! transaction. A stale registration (`invalid_client`) is replaced once.
+//! Logging in: the metadata (stored or discovered), a client (configured, a client ID metadata document,
+//! stored, or registered now), the browser round trip through the loopback callback, the code exchange.
+//!
+//! Nothing is stored until the token arrives: then the metadata used, the client used and the token are
+//! written in one transaction. A login that is abandoned, fails, is cancelled or killed leaves every record
+//! of the account as it was (a new registration is committed only together with the token it produced).
+//! One login per account runs at a time, across processes (a login lease). A stale registration
+//! (`invalid_client`) is replaced once.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,13 +19,16 @@ use super::error::Error;
 use super::{Session, stored_token};
 use crate::oauth::authorize::check_pkce;
 use crate::oauth::callback::{CallbackResult, CallbackServer, Verdict, start_callback_server};
-use crate::oauth::registration::DEFAULT_CLIENT_NAME;
+use crate::oauth::registration::{DEFAULT_CLIENT_NAME, RegistrationRequest, choose_auth_method};
 use crate::oauth::{
     self, AuthorizationRequest, ClientRegistration, ClientSource, Discovery, ErrorCode, ErrorResponse,
-    PendingAuthorization, TokenError, register_client, token,
+    PendingAuthorization, RegistrationError, TokenError, register_client, token,
 };
-use crate::store::{ServerRecord, StoredToken};
+use crate::store::{LeaseGuard, LeaseKind, ServerRecord, StoreError, StoredToken};
 use crate::text::sanitize;
+
+/// The scope that asks for a refresh token where the authorization server lists it (OIDC; SEP-2207).
+pub const OFFLINE_ACCESS: &str = "offline_access";
 
 /// How long a login waits for the browser unless told otherwise.
 pub const DEFAULT_LOGIN_TIMEOUT: Duration = Duration::from_secs(300);
@@ -51,6 +59,22 @@ pub enum LoginStep {
     },
     /// The code is being exchanged for a token.
     Exchanging,
+    /// An answer reached the callback that is not this login's (a wrong or missing `state`, or before the
+    /// request was made): it was refused, and the login goes on waiting.
+    AnswerRefused {
+        /// How many so far.
+        refused: usize,
+    },
+    /// The account has a client ID metadata document, but the authorization server does not accept them:
+    /// a client is registered instead.
+    MetadataDocumentUnsupported,
+    /// The authorization server refused the redirect URI; registering again with another loopback form.
+    RegistrationRetried {
+        /// The redirect URI refused.
+        refused: String,
+        /// The one tried now.
+        retry: String,
+    },
 }
 
 /// How to run a login.
@@ -66,6 +90,8 @@ pub struct LoginOptions {
     pub open_browser: Option<BrowserOpener>,
     /// Told about each step.
     pub on_step: Option<StepReporter>,
+    /// Scopes to ask for besides the usual ones (a step-up, `login --scope`).
+    pub extra_scopes: Vec<String>,
 }
 
 impl Default for LoginOptions {
@@ -76,6 +102,7 @@ impl Default for LoginOptions {
             cancel: CancellationToken::new(),
             open_browser: None,
             on_step: None,
+            extra_scopes: Vec::new(),
         }
     }
 }
@@ -144,28 +171,55 @@ impl Session {
     /// Log in to the server NAME. Cancelling `opts.cancel` (or dropping the future) stops the login and frees
     /// the callback port; nothing is stored then.
     pub async fn login(&self, name: &str, opts: &LoginOptions) -> Result<LoginOutcome, Error> {
+        let server = self.server(name)?;
+        // Held until this function returns, on every path (a cancelled future included).
+        let _lease = self.login_lease(name, opts.timeout)?;
         tokio::select! {
-            outcome = self.login_inner(name, opts) => outcome,
+            outcome = self.login_inner(name, &server, opts) => outcome,
             // Dropping the inner future drops its callback server, which frees the port.
             _ = opts.cancel.cancelled() => Err(Error::Cancelled),
         }
     }
 
-    async fn login_inner(&self, name: &str, opts: &LoginOptions) -> Result<LoginOutcome, Error> {
-        let server = self.server(name)?;
-        let (discovery, discovered) = match self.fresh_metadata(name, &server)? {
+    /// Log in again asking for `challenged` scopes besides those asked for before (MCP 2026-07-28 step-up:
+    /// the union of the previously requested scopes and the challenged ones; a refresh cannot widen scope).
+    /// The caller bounds how often it steps up.
+    pub async fn step_up(&self, name: &str, challenged: &[String], opts: &LoginOptions) -> Result<LoginOutcome, Error> {
+        let mut opts = opts.clone();
+        opts.extra_scopes.extend(challenged.iter().cloned());
+        self.login(name, &opts).await
+    }
+
+    /// The login lease of NAME, or why not: another live login holds it.
+    fn login_lease(&self, name: &str, timeout: Duration) -> Result<LeaseGuard, Error> {
+        // Longer than a login can take: the browser wait and a few requests around it.
+        let config = self.http.config();
+        let ttl = timeout + 4 * (config.timeout + config.connect_timeout) + Duration::from_secs(30);
+        match LeaseGuard::try_acquire(&self.store, LeaseKind::Login, name, self.clock.now_ms(), ttl)? {
+            Some(guard) => Ok(guard),
+            None => Err(Error::LoginInProgress {
+                name: name.to_owned(),
+                pid: self.store.get_lease(LeaseKind::Login, name)?.and_then(|l| l.pid),
+            }),
+        }
+    }
+
+    async fn login_inner(&self, name: &str, server: &ServerRecord, opts: &LoginOptions) -> Result<LoginOutcome, Error> {
+        let (discovery, discovered) = match self.fresh_metadata(name, server)? {
             Some(stored) => (stored, false),
             None => {
                 opts.report(LoginStep::Discovering);
-                (self.discover(name).await?, true)
+                // Stored only with the token, if the login succeeds.
+                (self.discover_unsaved(server).await?, true)
             }
         };
         check_pkce(&discovery.authorization_server, discovery.mode)?;
-        let scopes = if server.scopes.is_empty() {
-            discovery.default_scopes()
-        } else {
-            server.scopes.clone()
+        let previous = match self.store.get_token(name) {
+            Ok(token) => token,
+            Err(StoreError::Record { .. }) => None,
+            Err(e) => return Err(e.into()),
         };
+        let scopes = login_scopes(server, &discovery, previous.as_ref(), &opts.extra_scopes);
         let attempt = Attempt {
             name,
             discovery: &discovery,
@@ -175,7 +229,7 @@ impl Session {
         let mut registered = false;
         let mut reregistered = false;
         loop {
-            let prepared = self.prepare_client(&attempt, &server, reregistered).await?;
+            let prepared = self.prepare_client(&attempt, server, reregistered).await?;
             registered |= prepared.registered;
             let source = prepared.client.source;
             match self.authorize(&attempt, prepared).await {
@@ -186,9 +240,9 @@ impl Session {
                         registered,
                     });
                 }
-                // A stale registration (the server forgot us): drop it, register again, once.
+                // A stale registration (the server forgot us): register again, once. The stale one stays
+                // stored until the new one has produced a token.
                 Err(Failure::ClientRejected(_)) if !reregistered && source == ClientSource::Dynamic => {
-                    self.store.delete_client(name)?;
                     reregistered = true;
                 }
                 Err(Failure::ClientRejected(e)) => return Err(Error::ClientRejected(e)),
@@ -197,9 +251,10 @@ impl Session {
         }
     }
 
-    /// Pick the client and the callback port. A stored registration is reused only for the same issuer and
-    /// the same redirect URI; its port is tried first, and when that port is busy a free one is taken and a
-    /// new client registered. A pre-registered client has exactly one port, and a busy one is an error.
+    /// Pick the client and the callback port. A configured client is used as it is (its one port; a busy
+    /// one is an error). A client ID metadata document is used where the authorization server accepts
+    /// them. Otherwise a stored registration is reused only for the same issuer and the same redirect URI;
+    /// its port is tried first, and when that port is busy a free one is taken and a new client registered.
     async fn prepare_client(
         &self,
         attempt: &Attempt<'_>,
@@ -207,15 +262,31 @@ impl Session {
         force_new: bool,
     ) -> Result<Prepared, Error> {
         let issuer = attempt.discovery.issuer();
-        if server.client_id.is_some() {
+        let metadata = &attempt.discovery.authorization_server;
+        if let Some(client_id) = &server.client_id {
+            self.check_configured_issuer(attempt.name, client_id, issuer)?;
             let (callback, redirect_uri, results) = start_callback_server(server.callback_port.unwrap_or(0)).await?;
-            let client = self.configured_client(server, issuer, &redirect_uri)?;
+            let client = self.configured_client(server, issuer, metadata, &redirect_uri)?;
             return Ok(Prepared {
                 client,
                 callback,
                 results,
                 registered: false,
             });
+        }
+        if let Some(document) = &server.client_metadata_url {
+            if metadata.client_id_metadata_document_supported == Some(true) {
+                let (callback, redirect_uri, results) =
+                    start_callback_server(server.callback_port.unwrap_or(0)).await?;
+                let client = metadata_document_client(document, issuer, &redirect_uri, self.now());
+                return Ok(Prepared {
+                    client,
+                    callback,
+                    results,
+                    registered: false,
+                });
+            }
+            attempt.opts.report(LoginStep::MetadataDocumentUnsupported);
         }
         let stored = if force_new {
             None
@@ -230,7 +301,7 @@ impl Session {
             Err(oauth::Error::PortBusy(_)) if wanted != 0 => start_callback_server(0).await?,
             other => other?,
         };
-        if let Some(client) = stored.filter(|c| c.redirect_uri == redirect_uri) {
+        if let Some(client) = stored.filter(|c| c.listens_on(&redirect_uri)) {
             return Ok(Prepared {
                 client,
                 callback,
@@ -238,7 +309,7 @@ impl Session {
                 registered: false,
             });
         }
-        let Some(endpoint) = attempt.discovery.authorization_server.registration_endpoint.as_deref() else {
+        let Some(endpoint) = metadata.registration_endpoint.as_deref() else {
             return Err(Error::NoDynamicRegistration {
                 name: attempt.name.to_owned(),
                 issuer: sanitize(issuer),
@@ -246,24 +317,89 @@ impl Session {
             });
         };
         attempt.opts.report(LoginStep::Registering);
-        let mut client = register_client(
-            &self.http,
-            endpoint,
-            &attempt.opts.client_name,
-            &redirect_uri,
-            self.now(),
-        )
-        .await?;
+        let mut client = self.register(attempt, endpoint, &redirect_uri).await?;
         client.issuer = Some(issuer.to_owned());
-        // Stored at once: registrations can be rate-limited, and a login abandoned in the browser should not
-        // cost another one next time.
-        self.store.set_client(attempt.name, &client)?;
+        // Not stored here: a registration is committed only together with the token it produced, so an
+        // abandoned login cannot replace a working registration.
         Ok(Prepared {
             client,
             callback,
             results,
             registered: true,
         })
+    }
+
+    /// Register a client for the callback at `redirect_uri` with the authentication the server advertises.
+    /// A refusal of the redirect URI (OIDC servers are strict about native redirect URIs) is retried once
+    /// with the `localhost` form of the same callback (MCP 2026-07-28 "Application Type and Redirect URI
+    /// Constraints"), and otherwise explained.
+    async fn register(
+        &self,
+        attempt: &Attempt<'_>,
+        endpoint: &str,
+        redirect_uri: &str,
+    ) -> Result<ClientRegistration, Error> {
+        let metadata = &attempt.discovery.authorization_server;
+        let request = |redirect_uri| RegistrationRequest {
+            client_name: &attempt.opts.client_name,
+            redirect_uri,
+            auth_method: choose_auth_method(metadata.token_endpoint_auth_methods_supported.as_deref()),
+        };
+        let refused_redirect = |e: &oauth::Error| match e {
+            oauth::Error::Registration(RegistrationError::Refused { error: Some(error), .. })
+                if matches!(
+                    error.code,
+                    ErrorCode::InvalidRedirectUri | ErrorCode::InvalidClientMetadata
+                ) =>
+            {
+                Some(error.clone())
+            }
+            _ => None,
+        };
+        let first = register_client(&self.http, endpoint, request(redirect_uri), self.now()).await;
+        let Err(e) = &first else { return Ok(first?) };
+        if refused_redirect(e).is_none() {
+            return Ok(first?);
+        }
+        let retry = redirect_uri.replacen("127.0.0.1", "localhost", 1);
+        attempt.opts.report(LoginStep::RegistrationRetried {
+            refused: redirect_uri.to_owned(),
+            retry: retry.clone(),
+        });
+        match register_client(&self.http, endpoint, request(&retry), self.now()).await {
+            Err(e) => match refused_redirect(&e) {
+                Some(error) => Err(Error::RedirectUriRefused {
+                    issuer: sanitize(attempt.discovery.issuer()),
+                    tried: vec![redirect_uri.to_owned(), retry],
+                    error: Some(error),
+                }),
+                None => Err(e.into()),
+            },
+            ok => Ok(ok?),
+        }
+    }
+
+    /// MCP 2026-07-28: pre-registered credentials belong to one authorization server; when the server names
+    /// another one now, say so rather than try them there.
+    fn check_configured_issuer(&self, name: &str, client_id: &str, issuer: &str) -> Result<(), Error> {
+        match self.stored_client(name)? {
+            Some(stored)
+                if stored.source == ClientSource::Configured
+                    && stored.client_id == client_id
+                    && stored
+                        .issuer
+                        .as_deref()
+                        .is_some_and(|i| !crate::oauth::metadata::same_issuer(i, issuer)) =>
+            {
+                Err(Error::ConfiguredClientMismatch {
+                    name: name.to_owned(),
+                    client_id: sanitize(client_id),
+                    registered_with: sanitize(stored.issuer.as_deref().unwrap_or_default()),
+                    now: sanitize(issuer),
+                })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The browser round trip and the code exchange for one prepared client.
@@ -275,10 +411,11 @@ impl Session {
             ..
         } = prepared;
         let opts = attempt.opts;
+        let scopes = with_offline_access(attempt.scopes, &attempt.discovery.authorization_server, &client);
         let pending = AuthorizationRequest {
             metadata: &attempt.discovery.authorization_server,
             client: &client,
-            scopes: attempt.scopes,
+            scopes: &scopes,
             resource: &attempt.discovery.resource,
         }
         .start()?;
@@ -293,12 +430,24 @@ impl Session {
         }
 
         let secs = opts.timeout.as_secs();
-        let waited = tokio::select! {
-            result = results => result.map_err(|_| Error::from(oauth::Error::CallbackStopped)),
-            _ = tokio::time::sleep(opts.timeout) => Err(match callback.refused() {
-                0 => Error::LoginTimedOut { secs },
-                refused => Error::StaleCallbacks { secs, refused },
-            }),
+        let mut results = results;
+        let mut refusals = callback.refusals();
+        let deadline = tokio::time::sleep(opts.timeout);
+        tokio::pin!(deadline);
+        let waited = loop {
+            tokio::select! {
+                result = &mut results => {
+                    break result.map_err(|_| Error::from(oauth::Error::CallbackStopped));
+                }
+                _ = &mut deadline => break Err(match callback.refused() {
+                    0 => Error::LoginTimedOut { secs },
+                    refused => Error::StaleCallbacks { secs, refused },
+                }),
+                Ok(()) = refusals.changed() => {
+                    let refused = *refusals.borrow_and_update();
+                    opts.report(LoginStep::AnswerRefused { refused });
+                }
+            }
         };
         let mut result = match waited {
             Ok(result) => result,
@@ -307,7 +456,7 @@ impl Session {
                 return Err(e.into());
             }
         };
-        let outcome = self.finish(attempt, &client, pending, &mut result).await;
+        let outcome = self.finish(attempt, &client, &scopes, pending, &mut result).await;
         result.answer(match &outcome {
             Ok(_) => Verdict::Success(format!("mcp-accounts is now logged in to {}.", attempt.name)),
             Err(Failure::ClientRejected(e)) => Verdict::Failure(format!(
@@ -324,6 +473,7 @@ impl Session {
         &self,
         attempt: &Attempt<'_>,
         client: &ClientRegistration,
+        scopes: &[String],
         pending: PendingAuthorization,
         result: &mut CallbackResult,
     ) -> Result<StoredToken, Failure> {
@@ -358,7 +508,7 @@ impl Session {
         let token = stored_token(
             issued,
             None,
-            attempt.scopes,
+            scopes,
             discovery.issuer(),
             &discovery.resource,
             self.now(),
@@ -366,5 +516,63 @@ impl Session {
         self.store
             .save_login(attempt.name, discovery, &storable(client), &token)?;
         Ok(token)
+    }
+}
+
+/// The scopes a login asks for: the configured ones, else what the server asks for (the 401's `scope`, else
+/// the resource's `scopes_supported`); plus whatever the last login asked for (so a step-up is kept) and the
+/// extra ones. In that order, without repeats.
+pub fn login_scopes(
+    server: &ServerRecord,
+    discovery: &Discovery,
+    previous: Option<&StoredToken>,
+    extra: &[String],
+) -> Vec<String> {
+    let base = if server.scopes.is_empty() {
+        discovery.default_scopes()
+    } else {
+        server.scopes.clone()
+    };
+    let earlier = previous.map(|t| t.requested_scopes.clone()).unwrap_or_default();
+    let mut scopes: Vec<String> = Vec::new();
+    for scope in base.into_iter().chain(earlier).chain(extra.iter().cloned()) {
+        if !scopes.contains(&scope) {
+            scopes.push(scope);
+        }
+    }
+    scopes
+}
+
+/// `offline_access` is added when the authorization server lists it in `scopes_supported` and the client
+/// was registered by us, with the `refresh_token` grant (MCP 2026-07-28 "Refresh Tokens"); never otherwise.
+pub fn with_offline_access(
+    scopes: &[String],
+    metadata: &oauth::ServerMetadata,
+    client: &ClientRegistration,
+) -> Vec<String> {
+    let listed = metadata
+        .scopes_supported
+        .as_ref()
+        .is_some_and(|s| s.iter().any(|s| s == OFFLINE_ACCESS));
+    let mut scopes = scopes.to_vec();
+    if listed && client.source == ClientSource::Dynamic && !scopes.iter().any(|s| s == OFFLINE_ACCESS) {
+        scopes.push(OFFLINE_ACCESS.to_owned());
+    }
+    scopes
+}
+
+/// The client of a client ID metadata document: the document's URL is the `client_id`; no secret.
+fn metadata_document_client(url: &str, issuer: &str, redirect_uri: &str, now: i64) -> ClientRegistration {
+    ClientRegistration {
+        client_id: url.to_owned(),
+        client_secret: None,
+        client_secret_expires_at: None,
+        client_id_issued_at: None,
+        token_endpoint_auth_method: Some("none".to_owned()),
+        issuer: Some(issuer.to_owned()),
+        redirect_uri: redirect_uri.to_owned(),
+        registered_at: now,
+        source: ClientSource::MetadataDocument,
+        registration_response: None,
     }
 }

@@ -70,7 +70,7 @@ impl Session {
             return Ok(LogoutOutcome::LocalOnly(LocalOnlyReason::NoRevocationEndpoint));
         };
         let endpoint = parse_endpoint("revocation_endpoint", endpoint).map_err(oauth::Error::from)?;
-        let Some(client) = self.client_for_token(name, server, &token.issuer)? else {
+        let Some(client) = self.client_for_token(name, server, &token.issuer, &discovery.authorization_server)? else {
             return Ok(LogoutOutcome::LocalOnly(LocalOnlyReason::NoRegistration));
         };
         let kept = |e: oauth::Error| match e {

@@ -16,9 +16,15 @@ impl Session {
     /// Run discovery for NAME now and store the result.
     pub async fn discover(&self, name: &str) -> Result<Discovery, Error> {
         let server = self.server(name)?;
+        let discovery = self.discover_unsaved(&server).await?;
+        self.store.set_metadata(name, &discovery)?;
+        Ok(discovery)
+    }
+
+    /// Run discovery for `server` now, without storing it (a login stores it only with its token).
+    pub async fn discover_unsaved(&self, server: &ServerRecord) -> Result<Discovery, Error> {
         let mut discovery = discover(&self.http, &server.url).await?;
         discovery.discovered_at = self.now();
-        self.store.set_metadata(name, &discovery)?;
         Ok(discovery)
     }
 

@@ -25,10 +25,10 @@ pub mod request;
 use std::sync::Arc;
 
 pub use error::{Error, NeedsLogin};
-pub use login::{BrowserOpener, LoginOptions, LoginOutcome, LoginStep, StepReporter};
+pub use login::{BrowserOpener, LoginOptions, LoginOutcome, LoginStep, OFFLINE_ACCESS, StepReporter};
 pub use logout::{LocalOnlyReason, LogoutOutcome};
 pub use metadata::METADATA_MAX_AGE_SECS;
-pub use refresh::{REFRESH_MARGIN_SECS, needs_refresh};
+pub use refresh::{REFRESH_MARGIN_SECS, needs_refresh, usable_stored_token};
 pub use request::{AuthorizedRequest, RequestOutcome};
 
 use crate::clock::{Clock, SystemClock};
@@ -113,8 +113,8 @@ impl Session {
 }
 
 /// The stored form of a token the server issued. `previous` is the token being refreshed: its refresh token
-/// is kept when the response brings none (OAuth 2.1 §4.3.2), and so are its scopes when the response does not
-/// say; without one, the scopes asked for stand in.
+/// is kept when the response brings none (OAuth 2.1 §4.3.2), and so are its scopes (granted and requested)
+/// when the response does not say; without one, the scopes asked for stand in, and are recorded as asked.
 pub fn stored_token(
     issued: IssuedToken,
     previous: Option<&StoredToken>,
@@ -128,6 +128,10 @@ pub fn stored_token(
         (None, Some(prev)) => prev.scopes.clone(),
         (None, None) => requested_scopes.to_vec(),
     };
+    let requested_scopes = match previous {
+        Some(prev) => prev.requested_scopes.clone(),
+        None => requested_scopes.to_vec(),
+    };
     StoredToken {
         access_token: issued.access_token,
         refresh_token: issued
@@ -135,6 +139,7 @@ pub fn stored_token(
             .or_else(|| previous.and_then(|p| p.refresh_token.clone())),
         token_type: "Bearer".to_owned(),
         scopes,
+        requested_scopes,
         expires_at: issued
             .expires_in
             .map(|secs| now.saturating_add(i64::try_from(secs).unwrap_or(i64::MAX))),
@@ -166,6 +171,7 @@ mod tests {
             refresh_token: Some(Secret::new("rt-1")),
             token_type: "Bearer".into(),
             scopes: vec!["a".into()],
+            requested_scopes: vec!["a".into(), "b".into()],
             expires_at: Some(0),
             issuer: "https://as.example".into(),
             resource: "https://mcp.example".into(),
@@ -184,6 +190,7 @@ mod tests {
         assert_eq!(t.access_token.expose(), "new-at");
         assert_eq!(t.refresh_token.as_ref().map(Secret::expose), Some("rt-1"));
         assert_eq!(t.scopes, ["a"]);
+        assert_eq!(t.requested_scopes, ["a", "b"]);
         assert_eq!(t.expires_at, Some(now + MAX_EXPIRES_IN as i64));
         assert_eq!(t.last_refresh.map(|r| r.ok), Some(true));
     }

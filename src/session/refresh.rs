@@ -10,7 +10,7 @@ use super::{Session, stored_token};
 use crate::oauth::metadata::same_issuer;
 use crate::oauth::{self, ClientSource, ErrorCode, TokenError, token};
 use crate::secret::Secret;
-use crate::store::{LeaseGuard, RefreshRecord, ServerRecord, StoredToken};
+use crate::store::{LeaseGuard, LeaseKind, RefreshRecord, ServerRecord, StoreError, StoredToken, TokenStore};
 use crate::text::sanitize;
 
 /// [`Session::valid_token`] refreshes when fewer seconds than this remain.
@@ -25,6 +25,40 @@ pub fn needs_refresh(token: &StoredToken, now: i64) -> bool {
 
 fn fresh(token: &StoredToken, margin: Option<i64>, now: i64) -> bool {
     margin.is_some_and(|m| token.expires_at.is_none_or(|at| at - now > m))
+}
+
+/// The stored token of NAME, when it can be handed out as it is: more than a minute left, and issued by
+/// the authorization server that the stored metadata names. `Ok(None)`: it needs a refresh first. A token
+/// of another authorization server than the one the server names now is never handed out (MCP: send a
+/// server only tokens its authorization server issued): that needs a login. Reads the store only.
+pub fn usable_stored_token(store: &dyn TokenStore, name: &str, now: i64) -> Result<Option<StoredToken>, Error> {
+    let token = stored_token_of(store, name)?;
+    Ok(fresh(&token, Some(REFRESH_MARGIN_SECS), now).then_some(token))
+}
+
+/// The token of NAME, checked against the authorization server the stored metadata names.
+fn stored_token_of(store: &dyn TokenStore, name: &str) -> Result<StoredToken, Error> {
+    let needs_login = |reason| Error::NeedsLogin {
+        name: name.to_owned(),
+        reason,
+    };
+    let token = store
+        .get_token(name)?
+        .ok_or_else(|| needs_login(NeedsLogin::NotLoggedIn))?;
+    let metadata = match store.get_metadata(name) {
+        Ok(metadata) => metadata,
+        // Unreadable metadata says nothing; discovery will replace it.
+        Err(StoreError::Record { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(metadata) = metadata
+        && !same_issuer(metadata.issuer(), &token.issuer)
+    {
+        return Err(needs_login(NeedsLogin::AuthorizationServerChanged {
+            issuer: sanitize(metadata.issuer()),
+        }));
+    }
+    Ok(token)
 }
 
 impl Session {
@@ -44,10 +78,7 @@ impl Session {
     /// With `margin: None`, always refresh; with `Some(secs)`, only when fewer than `secs` remain.
     pub async fn refresh_unless_fresh(&self, name: &str, margin: Option<i64>) -> Result<StoredToken, Error> {
         let server = self.server(name)?;
-        let start = self
-            .store
-            .get_token(name)?
-            .ok_or_else(|| self.needs_login(name, NeedsLogin::NotLoggedIn))?;
+        let start = stored_token_of(self.store.as_ref(), name)?;
         if fresh(&start, margin, self.now()) {
             return Ok(start);
         }
@@ -56,7 +87,9 @@ impl Session {
         let ttl = config.timeout + config.connect_timeout + Duration::from_secs(5);
         let give_up = Instant::now() + ttl + Duration::from_secs(5);
         let _lease = loop {
-            if let Some(guard) = LeaseGuard::try_acquire(&self.store, name, self.clock.now_ms(), ttl)? {
+            if let Some(guard) =
+                LeaseGuard::try_acquire(&self.store, LeaseKind::Refresh, name, self.clock.now_ms(), ttl)?
+            {
                 break guard;
             }
             tokio::time::sleep(LEASE_POLL).await;
@@ -107,7 +140,7 @@ impl Session {
             ));
         }
         let client = self
-            .client_for_token(name, server, &current.issuer)?
+            .client_for_token(name, server, &current.issuer, &discovery.authorization_server)?
             .ok_or_else(|| self.needs_login(name, NeedsLogin::NoRegistration))?;
         let response = token::refresh(
             &self.http,

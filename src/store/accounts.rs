@@ -189,6 +189,7 @@ mod tests {
             refresh_token: None,
             token_type: "Bearer".into(),
             scopes: vec![],
+            requested_scopes: vec![],
             expires_at,
             issuer: "i".into(),
             resource: "r".into(),

@@ -27,7 +27,7 @@ pub use error::StoreError;
 pub use kv::{KvStore, KvStoreExt, OpenMode, SqliteKv, Write};
 pub use lease::LeaseGuard;
 pub use records::{
-    Lease, RefreshRecord, ServerRecord, StoredToken, client_key, lease_key, metadata_key, prefix, server_key,
-    token_key, validate_name, validate_server_url,
+    Lease, LeaseKind, RefreshRecord, ServerRecord, StoredToken, client_key, lease_key, metadata_key, prefix,
+    server_key, token_key, validate_name, validate_server_url,
 };
 pub use tokens::{AddError, KvTokenStore, Store, TokenStore};

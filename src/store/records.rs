@@ -6,7 +6,7 @@
 //! | `oauth_metadata:NAME` | [`crate::oauth::Discovery`] |
 //! | `oauth_client:NAME` | [`crate::oauth::ClientRegistration`] |
 //! | `oauth_token:NAME` | [`StoredToken`] |
-//! | `lease:refresh:NAME` | [`Lease`] |
+//! | `lease:refresh:NAME`, `lease:login:NAME` | [`Lease`] |
 
 use serde::{Deserialize, Serialize};
 
@@ -29,9 +29,22 @@ pub fn client_key(name: &str) -> String {
 pub fn token_key(name: &str) -> String {
     format!("{}{name}", prefix::TOKEN)
 }
-/// Key of the cross-process refresh lease of NAME.
-pub fn lease_key(name: &str) -> String {
-    format!("{}{name}", prefix::LEASE)
+/// Key of a cross-process lease of NAME.
+pub fn lease_key(kind: LeaseKind, name: &str) -> String {
+    let prefix = match kind {
+        LeaseKind::Refresh => prefix::LEASE,
+        LeaseKind::Login => prefix::LOGIN_LEASE,
+    };
+    format!("{prefix}{name}")
+}
+
+/// What a lease guards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaseKind {
+    /// A refresh: one at a time per account, so a rotated refresh token is never used twice.
+    Refresh,
+    /// A login: one at a time per account, so two browsers never race for one account.
+    Login,
 }
 
 /// The key prefixes, for scans over every account.
@@ -46,6 +59,8 @@ pub mod prefix {
     pub const TOKEN: &str = "oauth_token:";
     /// `lease:refresh:NAME`
     pub const LEASE: &str = "lease:refresh:";
+    /// `lease:login:NAME`
+    pub const LOGIN_LEASE: &str = "lease:login:";
 }
 
 /// The longest server name accepted.
@@ -69,6 +84,10 @@ pub struct ServerRecord {
     /// The loopback port of the login callback; `None` means any free port.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback_port: Option<u16>,
+    /// A client ID metadata document URL to use as `client_id` where the authorization server accepts
+    /// them (`client_id_metadata_document_supported`); elsewhere dynamic registration is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_metadata_url: Option<String>,
     /// When it was added, Unix seconds.
     pub added_at: i64,
 }
@@ -83,6 +102,7 @@ impl ServerRecord {
             client_secret_env: None,
             scopes: Vec::new(),
             callback_port: None,
+            client_metadata_url: None,
             added_at: crate::clock::unix_now(),
         })
     }
@@ -142,6 +162,10 @@ pub struct StoredToken {
     /// Scopes granted (the response's `scope`, else the scopes requested).
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// The scopes the authorization asked for (a later login, a step-up, asks for these again, plus any
+    /// new ones: a refresh cannot widen scope).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requested_scopes: Vec<String>,
     /// Absolute expiry; `None` when the server did not say (`expires_in` is optional).
     #[serde(default)]
     pub expires_at: Option<i64>,

@@ -4,7 +4,7 @@
 use super::error::StoreError;
 use super::kv::{KvStore, KvStoreExt, SqliteKv, Write, to_json};
 use super::records::{
-    Lease, ServerRecord, StoredToken, client_key, lease_key, metadata_key, prefix, server_key, token_key,
+    Lease, LeaseKind, ServerRecord, StoredToken, client_key, lease_key, metadata_key, prefix, server_key, token_key,
 };
 
 /// The account store the binary uses: typed records over the SQLite table.
@@ -47,9 +47,18 @@ pub trait TokenStore: Send + Sync {
     fn replace_token(&self, name: &str, expected: &StoredToken, new: &StoredToken) -> Result<bool, StoreError>;
     /// Claim the refresh of `name` for `owner` until `now_ms + ttl_ms`. Succeeds when nobody holds a live
     /// lease (or `owner` already does).
-    fn try_acquire_lease(&self, name: &str, owner: &str, now_ms: i64, ttl_ms: i64) -> Result<bool, StoreError>;
+    fn try_acquire_lease(
+        &self,
+        kind: LeaseKind,
+        name: &str,
+        owner: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<bool, StoreError>;
     /// Give the lease back (only if `owner` still holds it).
-    fn release_lease(&self, name: &str, owner: &str) -> Result<(), StoreError>;
+    fn release_lease(&self, kind: LeaseKind, name: &str, owner: &str) -> Result<(), StoreError>;
+    /// The lease of `name` as stored (held or not).
+    fn get_lease(&self, kind: LeaseKind, name: &str) -> Result<Option<Lease>, StoreError>;
 }
 
 /// The typed view of a [`KvStore`]: servers, tokens, registrations, metadata and leases.
@@ -90,7 +99,8 @@ impl<K: KvStore> KvTokenStore<K> {
             Write::Delete(token_key(name)),
             Write::Delete(client_key(name)),
             Write::Delete(metadata_key(name)),
-            Write::Delete(lease_key(name)),
+            Write::Delete(lease_key(LeaseKind::Refresh, name)),
+            Write::Delete(lease_key(LeaseKind::Login, name)),
         ])?;
         Ok(true)
     }
@@ -105,8 +115,8 @@ impl<K: KvStore> KvTokenStore<K> {
             .collect())
     }
 
-    fn lease(&self, name: &str) -> Result<(Option<String>, Option<Lease>), StoreError> {
-        let raw = self.kv.get(&lease_key(name))?;
+    fn lease(&self, kind: LeaseKind, name: &str) -> Result<(Option<String>, Option<Lease>), StoreError> {
+        let raw = self.kv.get(&lease_key(kind, name))?;
         // An unreadable lease is treated as no lease: it only ever guards a refresh, never data.
         let lease = raw.as_deref().and_then(|text| serde_json::from_str(text).ok());
         Ok((raw, lease))
@@ -202,9 +212,16 @@ impl<K: KvStore> TokenStore for KvTokenStore<K> {
         }
     }
 
-    fn try_acquire_lease(&self, name: &str, owner: &str, now_ms: i64, ttl_ms: i64) -> Result<bool, StoreError> {
-        let key = lease_key(name);
-        let (raw, lease) = self.lease(name)?;
+    fn try_acquire_lease(
+        &self,
+        kind: LeaseKind,
+        name: &str,
+        owner: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let key = lease_key(kind, name);
+        let (raw, lease) = self.lease(kind, name)?;
         if lease.as_ref().is_some_and(|l| l.blocks(owner, now_ms)) {
             return Ok(false);
         }
@@ -217,11 +234,15 @@ impl<K: KvStore> TokenStore for KvTokenStore<K> {
             .compare_and_swap(&key, raw.as_deref(), Some(&to_json(&key, &new)?))
     }
 
-    fn release_lease(&self, name: &str, owner: &str) -> Result<(), StoreError> {
-        let (raw, lease) = self.lease(name)?;
+    fn release_lease(&self, kind: LeaseKind, name: &str, owner: &str) -> Result<(), StoreError> {
+        let (raw, lease) = self.lease(kind, name)?;
         if lease.is_some_and(|l| l.owner == owner) {
-            self.kv.compare_and_swap(&lease_key(name), raw.as_deref(), None)?;
+            self.kv.compare_and_swap(&lease_key(kind, name), raw.as_deref(), None)?;
         }
         Ok(())
+    }
+
+    fn get_lease(&self, kind: LeaseKind, name: &str) -> Result<Option<Lease>, StoreError> {
+        Ok(self.lease(kind, name)?.1)
     }
 }

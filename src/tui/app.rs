@@ -219,16 +219,44 @@ impl App {
     fn task(&mut self, event: TaskEvent) -> Vec<Command> {
         match event {
             TaskEvent::Step { name, step } => {
-                if let LoginStep::BrowserNotOpened { reason } = &step {
-                    // Keep the step before (it holds the URL to copy); just say what happened.
-                    self.say(
-                        Level::Error,
-                        format!("{name}: {reason}; copy the URL from the detail pane into a browser"),
-                    );
-                    return Vec::new();
-                }
-                if let LoginStep::WaitingForBrowser { .. } = &step {
-                    self.note(Level::Info, format!("{name}: waiting for the browser"));
+                // Events that only say what happened keep the step before (it holds the URL to copy).
+                match &step {
+                    LoginStep::BrowserNotOpened { reason } => {
+                        self.say(
+                            Level::Error,
+                            format!("{name}: {reason}; copy the URL from the detail pane into a browser"),
+                        );
+                        return Vec::new();
+                    }
+                    LoginStep::AnswerRefused { .. } => {
+                        self.say(
+                            Level::Error,
+                            format!(
+                                "{name}: an answer that does not belong to this login was refused (wrong or missing state); still waiting"
+                            ),
+                        );
+                        return Vec::new();
+                    }
+                    LoginStep::MetadataDocumentUnsupported => {
+                        self.note(
+                            Level::Info,
+                            format!(
+                                "{name}: the authorization server does not accept client ID metadata documents; registering a client instead"
+                            ),
+                        );
+                        return Vec::new();
+                    }
+                    LoginStep::RegistrationRetried { refused, retry } => {
+                        self.note(
+                            Level::Info,
+                            format!("{name}: the redirect URI {refused} was refused; registering with {retry}"),
+                        );
+                        return Vec::new();
+                    }
+                    LoginStep::WaitingForBrowser { .. } => {
+                        self.note(Level::Info, format!("{name}: waiting for the browser"));
+                    }
+                    _ => {}
                 }
                 if let Some(busy) = self.busy.get_mut(&name) {
                     busy.step = Some(step);

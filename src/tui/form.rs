@@ -1,6 +1,7 @@
 //! The add-server form: a few one-line text fields, validated with the same rules as `mcp-accounts add`.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use mcp_accounts::oauth::registration::validate_metadata_document_url;
 use mcp_accounts::oauth::scope::validate_scope;
 use mcp_accounts::store::{validate_name, validate_server_url};
 
@@ -54,15 +55,17 @@ pub enum Field {
     Url,
     Scopes,
     ClientId,
+    ClientMetadataUrl,
     CallbackPort,
 }
 
 impl Field {
-    pub const ALL: [Field; 5] = [
+    pub const ALL: [Field; 6] = [
         Field::Name,
         Field::Url,
         Field::Scopes,
         Field::ClientId,
+        Field::ClientMetadataUrl,
         Field::CallbackPort,
     ];
 
@@ -72,6 +75,7 @@ impl Field {
             Field::Url => "URL",
             Field::Scopes => "Scopes",
             Field::ClientId => "Client ID",
+            Field::ClientMetadataUrl => "Metadata doc",
             Field::CallbackPort => "Callback port",
         }
     }
@@ -82,6 +86,7 @@ impl Field {
             Field::Url => "e.g. https://notes.example.com/mcp",
             Field::Scopes => "optional; default: what the server asks for",
             Field::ClientId => "optional; default: dynamic registration",
+            Field::ClientMetadataUrl => "optional; https:// client ID metadata document",
             Field::CallbackPort => "optional; default: any free port",
         }
     }
@@ -95,13 +100,14 @@ pub struct NewServer {
     pub url: String,
     pub scopes: Vec<String>,
     pub client_id: Option<String>,
+    pub client_metadata_url: Option<String>,
     pub callback_port: Option<u16>,
 }
 
 /// The form's state.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AddForm {
-    pub fields: [TextField; 5],
+    pub fields: [TextField; 6],
     pub focus: usize,
     /// The first validation problem, with the field it belongs to.
     pub error: Option<(Field, String)>,
@@ -164,6 +170,17 @@ impl AddForm {
             validate_scope(scope).map_err(|e| (Field::Scopes, e.to_string()))?;
         }
         let client_id = Some(self.value(Field::ClientId).trim().to_owned()).filter(|c| !c.is_empty());
+        let client_metadata_url =
+            Some(self.value(Field::ClientMetadataUrl).trim().to_owned()).filter(|c| !c.is_empty());
+        if let Some(document) = &client_metadata_url {
+            if client_id.is_some() {
+                return Err((
+                    Field::ClientMetadataUrl,
+                    "leave this empty when a client ID is given".to_owned(),
+                ));
+            }
+            validate_metadata_document_url(document).map_err(|e| (Field::ClientMetadataUrl, e.to_string()))?;
+        }
         let port_text = self.value(Field::CallbackPort).trim();
         let callback_port = if port_text.is_empty() {
             None
@@ -178,6 +195,7 @@ impl AddForm {
             url,
             scopes,
             client_id,
+            client_metadata_url,
             callback_port,
         })
     }
@@ -249,6 +267,7 @@ mod tests {
                 url: "https://notes.example.com/mcp".into(),
                 scopes: vec!["notes:read".into(), "notes:write".into()],
                 client_id: None,
+                client_metadata_url: None,
                 callback_port: None,
             })
         );

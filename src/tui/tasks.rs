@@ -156,6 +156,7 @@ async fn add(store: Arc<Store>, server: NewServer) -> Result<Success, Failure> {
         client_secret_env: None,
         scopes: server.scopes,
         callback_port: server.callback_port,
+        client_metadata_url: server.client_metadata_url,
         added_at: mcp_accounts::clock::unix_now(),
     };
     let name = server.name;

@@ -28,6 +28,7 @@ fn server(name: &str) -> ServerRecord {
         client_secret_env: None,
         scopes: vec![],
         callback_port: None,
+        client_metadata_url: None,
         added_at: NOW - 86_400,
     }
 }
@@ -38,6 +39,7 @@ fn token(name: &str, expires_in: Option<i64>, refresh: bool) -> StoredToken {
         refresh_token: refresh.then(|| Secret::new(format!("REFRESH-{name}"))),
         token_type: "Bearer".into(),
         scopes: vec!["mcp:tools".into(), "files:read".into()],
+        requested_scopes: vec![],
         expires_at: expires_in.map(|s| NOW + s),
         issuer: format!("https://auth.{name}.example.com"),
         resource: format!("https://mcp.{name}.example.com/mcp"),
@@ -337,6 +339,7 @@ fn the_add_form_validates_and_submits() {
             url: "https://new.example.com/mcp".into(),
             scopes: vec![],
             client_id: None,
+            client_metadata_url: None,
             callback_port: None,
         })]
     );

@@ -27,6 +27,7 @@ async fn delivers_exactly_one_result_and_answers_the_browser() {
     assert_eq!(get(&format!("{base}/callback?foo=bar")).await.0, 404);
     assert!(results.try_recv().is_err(), "nothing delivered yet");
 
+    server.expect_state("the-state");
     let browser = tokio::spawn(get(format!(
         "{redirect_uri}?code=the-code&state=the-state&iss=https%3A%2F%2Fas"
     )));
@@ -50,7 +51,7 @@ async fn delivers_exactly_one_result_and_answers_the_browser() {
     );
 
     // A second client after the first result: told it is over, nothing delivered.
-    let (status, page) = get(&format!("{redirect_uri}?code=other&state=x")).await;
+    let (status, page) = get(&format!("{redirect_uri}?code=other&state=the-state")).await;
     assert_eq!(status, 409);
     assert!(page.contains("already"), "{page}");
 
@@ -61,6 +62,7 @@ async fn delivers_exactly_one_result_and_answers_the_browser() {
 #[tokio::test]
 async fn error_text_is_escaped_on_the_page() {
     let (server, redirect_uri, results) = start_callback_server(0).await.unwrap();
+    server.expect_state("s");
     let browser = tokio::spawn(get(format!(
         "{redirect_uri}?error=access_denied&error_description=%3Cscript%3Ealert(1)%3C%2Fscript%3E&state=s"
     )));
@@ -100,6 +102,7 @@ async fn a_busy_port_is_reported_and_dropping_frees_the_port() {
 #[tokio::test]
 async fn without_a_verdict_the_browser_gets_a_neutral_page() {
     let (server, redirect_uri, results) = start_callback_server(0).await.unwrap();
+    server.expect_state("s");
     let browser = tokio::spawn(get(format!("{redirect_uri}?code=c&state=s")));
     drop(results.await.unwrap());
     let (status, page) = browser.await.unwrap();
@@ -120,6 +123,28 @@ async fn an_answer_with_another_state_is_refused_and_does_not_count() {
     assert_eq!(server.refused(), 3);
     assert!(results.try_recv().is_err(), "none of them reached the flow");
     let browser = tokio::spawn(get(format!("{redirect_uri}?code=good&state=right")));
+    let mut result = results.await.unwrap();
+    assert_eq!(result.code.as_ref().unwrap().expose(), "good");
+    result.answer(Verdict::Success("ok".into()));
+    assert_eq!(browser.await.unwrap().0, 200);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn no_answer_is_accepted_before_the_state_exists_and_each_refusal_is_reported() {
+    let (server, redirect_uri, mut results) = start_callback_server(0).await.unwrap();
+    let mut refusals = server.refusals();
+    // The login is still registering its client: whatever arrives now cannot be its answer.
+    let (status, _) = get(format!("{redirect_uri}?code=early&state=guess")).await;
+    assert_eq!(status, 400);
+    tokio::time::timeout(Duration::from_secs(2), refusals.changed())
+        .await
+        .expect("the refusal is reported at once")
+        .unwrap();
+    assert_eq!(*refusals.borrow_and_update(), 1);
+    assert!(results.try_recv().is_err(), "the early answer did not reach the flow");
+    server.expect_state("real");
+    let browser = tokio::spawn(get(format!("{redirect_uri}?code=good&state=real")));
     let mut result = results.await.unwrap();
     assert_eq!(result.code.as_ref().unwrap().expose(), "good");
     result.answer(Verdict::Success("ok".into()));

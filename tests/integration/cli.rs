@@ -21,6 +21,7 @@ fn token(access: &str, refresh: Option<&str>, expires_at: Option<i64>) -> Stored
         refresh_token: refresh.map(Secret::new),
         token_type: "Bearer".into(),
         scopes: vec!["mcp:tools".into(), "files:read".into()],
+        requested_scopes: vec![],
         expires_at,
         issuer: "https://as.example".into(),
         resource: "https://mcp.example/mcp".into(),

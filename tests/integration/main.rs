@@ -6,10 +6,13 @@
 //! - [`cli`]: the commands that never touch the network, through the real binary.
 //! - [`oauth_flow`]: login, refresh and logout through the real binary.
 //! - [`discovery`]: every discovery variant, and the metadata that is refused.
+//! - [`logins`]: logins that never harm an account; one at a time; answers that are not the login's.
+//! - [`spec`]: what MCP 2026-07-28 asks of a client (redirect URIs, issuers, `offline_access`, CIMD).
 //! - [`hostile`]: hostile and broken servers.
 //! - [`reliability`]: one refresh at a time across processes, crash safety, no secret in any output.
 //! - [`tui`]: the terminal UI in a pseudo-terminal.
 //! - [`interop`]: the OAuth example server of the official MCP TypeScript SDK.
+//! - [`conformance`]: the client authorization scenarios of the official MCP conformance suite.
 //! - [`layers`]: the library's layers import only downwards.
 
 #[path = "../support/mod.rs"]
@@ -17,12 +20,15 @@ mod support;
 
 mod callback;
 mod cli;
+mod conformance;
 mod discovery;
 mod hostile;
 mod interop;
 mod layers;
+mod logins;
 mod oauth_flow;
 mod reliability;
 mod session;
+mod spec;
 mod store;
 mod tui;

@@ -65,6 +65,7 @@ fn session(server: &TestServer) -> (Session, Arc<dyn TokenStore>) {
                 client_secret_env: None,
                 scopes: vec![],
                 callback_port: None,
+                client_metadata_url: None,
                 added_at: 0,
             },
         )
@@ -202,6 +203,18 @@ async fn an_authorized_request_refreshes_once_on_401_and_reports_missing_scopes(
         other => panic!("expected insufficient_scope, got {other:?}"),
     }
     assert_eq!(scoped.refreshes(), 0, "a refresh cannot widen scope, so none was tried");
+
+    // Step-up: a new authorization with the union of the scopes asked for before and the challenged ones.
+    let stepped = session
+        .step_up("test", &["mcp:admin".to_owned()], &login_options())
+        .await
+        .unwrap();
+    assert_eq!(stepped.token.requested_scopes, ["mcp:tools", "mcp:admin"]);
+    assert_eq!(scoped.authorize_scopes()[1], "mcp:tools mcp:admin");
+    let RequestOutcome::Response(allowed) = session.authorized_request("test", &mcp_post()).await.unwrap() else {
+        panic!("expected an answer after the step-up");
+    };
+    assert_eq!(allowed.status, 200);
 }
 
 #[tokio::test]

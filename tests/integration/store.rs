@@ -8,7 +8,8 @@ use mcp_accounts::oauth::discovery::{Discovery, DiscoveryMode, legacy_default_me
 use mcp_accounts::oauth::{ClientRegistration, ClientSource};
 use mcp_accounts::secret::Secret;
 use mcp_accounts::store::{
-    KvStore, KvStoreExt, KvTokenStore, OpenMode, ServerRecord, SqliteKv, StoreError, StoredToken, TokenStore, Write,
+    KvStore, KvStoreExt, KvTokenStore, LeaseKind, OpenMode, ServerRecord, SqliteKv, StoreError, StoredToken,
+    TokenStore, Write,
 };
 
 fn mode(path: &Path) -> u32 {
@@ -21,6 +22,7 @@ fn token(access: &str, refresh: Option<&str>) -> StoredToken {
         refresh_token: refresh.map(Secret::new),
         token_type: "Bearer".into(),
         scopes: vec!["mcp:tools".into()],
+        requested_scopes: vec![],
         expires_at: Some(2_000_000_000),
         issuer: "https://as.example".into(),
         resource: "https://mcp.example/mcp".into(),
@@ -68,6 +70,7 @@ fn server(url: &str) -> ServerRecord {
         client_secret_env: None,
         scopes: vec![],
         callback_port: None,
+        client_metadata_url: None,
         added_at: 1,
     }
 }
@@ -221,22 +224,46 @@ fn replace_token_only_replaces_what_was_read() {
 #[test]
 fn refresh_lease_has_one_owner_until_it_expires() {
     let store = KvTokenStore::new(SqliteKv::open_in_memory().unwrap());
-    assert!(store.try_acquire_lease("s", "a", 1_000, 500).unwrap());
-    assert!(!store.try_acquire_lease("s", "b", 1_200, 500).unwrap());
     assert!(
-        store.try_acquire_lease("s", "a", 1_200, 500).unwrap(),
+        store
+            .try_acquire_lease(LeaseKind::Refresh, "s", "a", 1_000, 500)
+            .unwrap()
+    );
+    assert!(
+        !store
+            .try_acquire_lease(LeaseKind::Refresh, "s", "b", 1_200, 500)
+            .unwrap()
+    );
+    assert!(
+        store
+            .try_acquire_lease(LeaseKind::Refresh, "s", "a", 1_200, 500)
+            .unwrap(),
         "the owner may renew"
     );
     // a's lease now runs to 1_700; after that a crashed owner no longer blocks anyone.
-    assert!(!store.try_acquire_lease("s", "b", 1_699, 500).unwrap());
-    assert!(store.try_acquire_lease("s", "b", 1_700, 500).unwrap());
-    store.release_lease("s", "a").unwrap();
     assert!(
-        !store.try_acquire_lease("s", "c", 1_800, 500).unwrap(),
+        !store
+            .try_acquire_lease(LeaseKind::Refresh, "s", "b", 1_699, 500)
+            .unwrap()
+    );
+    assert!(
+        store
+            .try_acquire_lease(LeaseKind::Refresh, "s", "b", 1_700, 500)
+            .unwrap()
+    );
+    store.release_lease(LeaseKind::Refresh, "s", "a").unwrap();
+    assert!(
+        !store
+            .try_acquire_lease(LeaseKind::Refresh, "s", "c", 1_800, 500)
+            .unwrap(),
         "only the owner releases"
     );
-    store.release_lease("s", "b").unwrap();
-    assert!(store.try_acquire_lease("s", "c", 1_800, 500).unwrap());
+    store.release_lease(LeaseKind::Refresh, "s", "b").unwrap();
+    assert!(
+        store
+            .try_acquire_lease(LeaseKind::Refresh, "s", "c", 1_800, 500)
+            .unwrap()
+    );
 }
 
 #[test]
@@ -357,8 +384,14 @@ fn two_connections_share_one_file() {
     let two = KvTokenStore::new(SqliteKv::open(&path, OpenMode::ReadWrite).unwrap());
     one.set_token("s", &token("from-one", None)).unwrap();
     assert_eq!(two.get_token("s").unwrap(), Some(token("from-one", None)));
-    assert!(one.try_acquire_lease("s", "one", 0, 10_000).unwrap());
-    assert!(!two.try_acquire_lease("s", "two", 1, 10_000).unwrap());
+    assert!(
+        one.try_acquire_lease(LeaseKind::Refresh, "s", "one", 0, 10_000)
+            .unwrap()
+    );
+    assert!(
+        !two.try_acquire_lease(LeaseKind::Refresh, "s", "two", 1, 10_000)
+            .unwrap()
+    );
 }
 
 #[test]
@@ -370,7 +403,15 @@ fn the_lease_of_a_process_that_is_gone_is_free_at_once() {
     child.wait().unwrap();
     let lease = format!(r#"{{"owner":"crashed","pid":{dead_pid},"expires_at_ms":60000}}"#);
     store.kv().set("lease:refresh:s", &lease).unwrap();
-    assert!(store.try_acquire_lease("s", "me", 1_000, 500).unwrap());
+    assert!(
+        store
+            .try_acquire_lease(LeaseKind::Refresh, "s", "me", 1_000, 500)
+            .unwrap()
+    );
     // A lease of a live process (this one) still holds.
-    assert!(!store.try_acquire_lease("s", "other", 1_100, 500).unwrap());
+    assert!(
+        !store
+            .try_acquire_lease(LeaseKind::Refresh, "s", "other", 1_100, 500)
+            .unwrap()
+    );
 }

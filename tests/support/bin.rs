@@ -177,6 +177,11 @@ impl Sandbox {
         }
     }
 
+    /// Run with the scripted browser in its normal mode.
+    pub fn run_with_browser(&self, args: &[&str]) -> Run {
+        Run::from(self.cmd_browser(args, "normal").output().unwrap())
+    }
+
     /// `login NAME` through the scripted browser in the given mode.
     pub fn login(&self, name: &str, mode: &str) -> Run {
         Run::from(

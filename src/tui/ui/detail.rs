@@ -254,6 +254,7 @@ fn client_lines(lines: &mut Vec<Line<'static>>, app: &App, account: &Account, w:
             let how = match c.source {
                 ClientSource::Dynamic => format!("dynamic registration, {}", ago(c.registered_at, app.now)),
                 ClientSource::Configured => "configured (--client-id)".to_owned(),
+                ClientSource::MetadataDocument => "client ID metadata document".to_owned(),
             };
             row(lines, w, "Client ID", &format!("{} · {how}", c.client_id), plain, theme);
             row(lines, w, "Redirect URI", &c.redirect_uri, plain, theme);

@@ -98,7 +98,7 @@ pub fn draw_confirm(frame: &mut Frame, area: Rect, confirm: &Confirm, theme: &Th
 }
 
 pub fn draw_form(frame: &mut Frame, area: Rect, form: &AddForm, theme: &Theme) {
-    let rect = centered(area, 74, 16);
+    let rect = centered(area, 74, 18);
     frame.render_widget(Clear, rect);
     let block = popup_block("Add a server", theme);
     let inner = block.inner(rect);
@@ -106,8 +106,10 @@ pub fn draw_form(frame: &mut Frame, area: Rect, form: &AddForm, theme: &Theme) {
     let label_w = 14u16;
     let mut y = inner.y;
     let mut cursor = None;
+    // The last line is the key hints; fields never draw over it.
+    let bottom = inner.y + inner.height.saturating_sub(1);
     for field in Field::ALL {
-        if y >= inner.y + inner.height {
+        if y >= bottom {
             break;
         }
         let focused = form.focused() == field;
@@ -131,7 +133,7 @@ pub fn draw_form(frame: &mut Frame, area: Rect, form: &AddForm, theme: &Theme) {
         y += 1;
         if let Some((error_field, message)) = &form.error
             && *error_field == field
-            && y < inner.y + inner.height
+            && y < bottom
         {
             let error = Paragraph::new(Line::from(Span::styled(
                 format!("✗ {message}"),
@@ -139,7 +141,7 @@ pub fn draw_form(frame: &mut Frame, area: Rect, form: &AddForm, theme: &Theme) {
             )))
             .wrap(Wrap { trim: true });
             let lines = (message.chars().count() as u16 + 2).div_ceil(inner.width.saturating_sub(label_w).max(1));
-            let h = lines.clamp(1, 3).min(inner.y + inner.height - y);
+            let h = lines.clamp(1, 3).min(bottom - y);
             frame.render_widget(
                 error,
                 Rect::new(inner.x + label_w, y, inner.width.saturating_sub(label_w), h),
@@ -148,7 +150,6 @@ pub fn draw_form(frame: &mut Frame, area: Rect, form: &AddForm, theme: &Theme) {
         }
         y += 1;
     }
-    let bottom = inner.y + inner.height.saturating_sub(1);
     frame.render_widget(
         Paragraph::new(hint_line(&footer_hints(Mode::Form), theme)),
         Rect::new(inner.x, bottom, inner.width, 1),

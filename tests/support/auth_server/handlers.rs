@@ -4,25 +4,29 @@
 use super::*;
 
 pub(super) fn router(inner: Arc<Inner>) -> Router {
-    let ip = inner.opts.issuer_path;
     let mut app = Router::new()
         .route("/mcp", any(mcp))
         .route("/meta/prm.json", get(prm_doc))
         .route("/.well-known/oauth-protected-resource/mcp", get(prm_doc))
         .route("/.well-known/oauth-protected-resource", get(prm_doc));
-    let metadata_paths = [
-        format!("/.well-known/oauth-authorization-server{ip}"),
-        format!("/.well-known/openid-configuration{ip}"),
-        format!("{ip}/.well-known/openid-configuration"),
-    ];
-    for path in metadata_paths.iter().collect::<HashSet<_>>() {
+    // The configured issuer path, and `/as2` where the authorization server moves to.
+    let mut paths = HashSet::new();
+    for ip in [inner.opts.issuer_path, "/as2"] {
+        paths.extend([
+            format!("/.well-known/oauth-authorization-server{ip}"),
+            format!("/.well-known/openid-configuration{ip}"),
+            format!("{ip}/.well-known/openid-configuration"),
+        ]);
+        app = app
+            .route(&format!("{ip}/authorize"), get(authorize))
+            .route(&format!("{ip}/token"), post(token))
+            .route(&format!("{ip}/register"), post(register))
+            .route(&format!("{ip}/revoke"), post(revoke));
+    }
+    for path in &paths {
         app = app.route(path, get(as_metadata));
     }
-    app.route(&format!("{ip}/authorize"), get(authorize))
-        .route(&format!("{ip}/token"), post(token))
-        .route(&format!("{ip}/register"), post(register))
-        .route(&format!("{ip}/revoke"), post(revoke))
-        .layer(middleware::from_fn_with_state(inner.clone(), record))
+    app.layer(middleware::from_fn_with_state(inner.clone(), record))
         .with_state(inner)
 }
 
@@ -134,7 +138,7 @@ async fn prm_doc(State(inner): State<Arc<Inner>>, request: Request) -> Response 
 }
 
 async fn as_metadata(State(inner): State<Arc<Inner>>, request: Request) -> Response {
-    let ip = inner.opts.issuer_path;
+    let ip = inner.issuer_path();
     let path = request.uri().path();
     let served = match (inner.opts.prm, inner.opts.metadata) {
         (_, Metadata::None) => false,
@@ -160,8 +164,8 @@ async fn as_metadata(State(inner): State<Arc<Inner>>, request: Request) -> Respo
         "token_endpoint": if o.insecure_token_endpoint { "http://evil.example/token".to_owned() } else { inner.endpoint("token") },
         "response_types_supported": ["code"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
-        "token_endpoint_auth_methods_supported": ["none"],
-        "scopes_supported": o.scopes_supported,
+        "token_endpoint_auth_methods_supported": o.auth_methods,
+        "scopes_supported": o.as_scopes_supported.as_ref().unwrap_or(&o.scopes_supported),
     });
     if !o.pkce_methods.is_empty() {
         doc["code_challenge_methods_supported"] = json!(o.pkce_methods);
@@ -174,6 +178,9 @@ async fn as_metadata(State(inner): State<Arc<Inner>>, request: Request) -> Respo
     }
     if o.send_iss {
         doc["authorization_response_iss_parameter_supported"] = json!(true);
+    }
+    if o.cimd {
+        doc["client_id_metadata_document_supported"] = json!(true);
     }
     if let Some(size) = o.oversized_metadata {
         doc["padding"] = json!("x".repeat(size));
@@ -252,6 +259,17 @@ async fn register(State(inner): State<Arc<Inner>>, body: Bytes) -> Response {
             "redirect_uris is required",
         );
     }
+    if let Some(host) = inner.opts.refuse_redirect_host
+        && uris
+            .iter()
+            .any(|u| url::Url::parse(u).is_ok_and(|u| host == "*" || u.host_str() == Some(host)))
+    {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_redirect_uri",
+            "this redirect URI host is not allowed for native clients",
+        );
+    }
     let client_id = inner.next("client");
     let secret = format!("CLIENT-SECRET-{client_id}");
     let mut d = inner.data();
@@ -268,6 +286,16 @@ async fn register(State(inner): State<Arc<Inner>>, body: Bytes) -> Response {
     }
     d.registrations.push(request.clone());
     d.clients.insert(client_id.clone(), uris.clone());
+    let asked = request["token_endpoint_auth_method"]
+        .as_str()
+        .unwrap_or("client_secret_basic");
+    let method = if inner.opts.issue_client_secret {
+        "client_secret_post"
+    } else if matches!(asked, "client_secret_post" | "client_secret_basic") {
+        asked
+    } else {
+        "none"
+    };
     let mut response = json!({
         "client_id": client_id,
         "client_id_issued_at": now(),
@@ -275,14 +303,15 @@ async fn register(State(inner): State<Arc<Inner>>, body: Bytes) -> Response {
         "redirect_uris": uris,
         "grant_types": request["grant_types"],
         "response_types": ["code"],
-        "token_endpoint_auth_method": "none",
+        "token_endpoint_auth_method": method,
     });
-    if inner.opts.issue_client_secret {
+    let issued_secret = (method != "none").then(|| {
         response["client_secret"] = json!(secret);
         response["client_secret_expires_at"] = json!(0);
-        response["token_endpoint_auth_method"] = json!("client_secret_post");
-        d.other_secrets.push(secret);
-    }
+        d.other_secrets.push(secret.clone());
+        secret
+    });
+    d.client_auth.insert(client_id, (method.to_owned(), issued_secret));
     json_response(StatusCode::CREATED, response)
 }
 
@@ -293,7 +322,11 @@ async fn authorize(State(inner): State<Arc<Inner>>, request: Request) -> Respons
     let get = |k: &str| query.get(k).cloned().unwrap_or_default();
     let client_id = get("client_id");
     let redirect_uri = get("redirect_uri");
-    let known = inner.data().clients.get(&client_id).cloned();
+    inner.data().authorize_scopes.push(get("scope"));
+    let known = inner.data().clients.get(&client_id).cloned().or_else(|| {
+        // A client ID metadata document: this server trusts any https URL and its redirect URI.
+        (inner.opts.cimd && client_id.starts_with("https://")).then(|| vec![redirect_uri.clone()])
+    });
     // Problems with the client or redirect URI must not redirect (RFC 6749 §4.1.2.1): show a page.
     let Some(uris) = known else {
         return (StatusCode::BAD_REQUEST, "unknown client_id").into_response();
@@ -303,11 +336,15 @@ async fn authorize(State(inner): State<Arc<Inner>>, request: Request) -> Respons
     }
     let mut target = url::Url::parse(&redirect_uri).unwrap();
     if let Some(Hostile::AuthorizeError(description)) = inner.hostile() {
-        target
-            .query_pairs_mut()
+        let mut pairs = target.query_pairs_mut();
+        pairs
             .append_pair("error", "access_denied")
             .append_pair("error_description", description)
             .append_pair("state", &get("state"));
+        if inner.opts.wrong_iss {
+            pairs.append_pair("iss", "https://evil.example");
+        }
+        drop(pairs);
         return (StatusCode::FOUND, [(header::LOCATION, target.to_string())]).into_response();
     }
     let problem = if get("response_type") != "code" {
@@ -354,6 +391,53 @@ async fn authorize(State(inner): State<Arc<Inner>>, request: Request) -> Respons
     (StatusCode::FOUND, [(header::LOCATION, target.to_string())]).into_response()
 }
 
+/// Check a request's client authentication against the method the client registered with.
+fn authenticate(
+    d: &Data,
+    client_id: &str,
+    headers: &HeaderMap,
+    body_secret: Option<&String>,
+) -> Result<(), &'static str> {
+    let Some((method, Some(secret))) = d.client_auth.get(client_id) else {
+        return Ok(());
+    };
+    match method.as_str() {
+        "client_secret_basic" => {
+            if body_secret.is_some() {
+                return Err("client_secret_basic clients authenticate with HTTP Basic only");
+            }
+            if basic_secret(headers).as_ref() != Some(secret) {
+                return Err("missing or wrong HTTP Basic credentials");
+            }
+        }
+        _ => {
+            if headers.contains_key(header::AUTHORIZATION) {
+                return Err("client_secret_post clients authenticate in the body only");
+            }
+            if body_secret != Some(secret) {
+                return Err("missing or wrong client_secret");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The secret of an HTTP Basic `Authorization` header, if any.
+fn basic_secret(headers: &HeaderMap) -> Option<String> {
+    use base64::Engine;
+    let value = headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Basic ")?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(value).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let secret = text.split_once(':')?.1;
+    url::form_urlencoded::parse(format!("x={secret}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+}
+
 /// The client id of an HTTP Basic `Authorization` header (client_secret_basic), if any.
 fn basic_client_id(headers: &HeaderMap) -> Option<String> {
     use base64::Engine;
@@ -384,12 +468,16 @@ async fn token(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes)
         return (StatusCode::INTERNAL_SERVER_ERROR, "temporarily broken").into_response();
     }
     let client_id = basic_client_id(&headers).unwrap_or_else(|| get("client_id"));
+    if let Err(refusal) = authenticate(&d, &client_id, &headers, form.get("client_secret")) {
+        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", refusal);
+    }
     if d.invalid_client_pending {
         d.invalid_client_pending = false;
         d.clients.remove(&client_id);
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "client not found");
     }
-    if !d.clients.contains_key(&client_id) {
+    let metadata_document = inner.opts.cimd && client_id.starts_with("https://");
+    if !d.clients.contains_key(&client_id) && !metadata_document {
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "client not found");
     }
     if get("resource") != inner.resource() {
@@ -467,13 +555,26 @@ async fn token(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes)
     json_response(StatusCode::OK, response)
 }
 
-async fn revoke(State(inner): State<Arc<Inner>>, body: Bytes) -> Response {
+async fn revoke(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes) -> Response {
     if !inner.opts.revocation {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     }
     let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
     let token = form.get("token").cloned().unwrap_or_default();
     let mut d = inner.data();
+    if inner.opts.revocation_requires_secret && !form.contains_key("client_secret") {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "client_secret: Field required",
+        );
+    }
+    let client_id = basic_client_id(&headers)
+        .or_else(|| form.get("client_id").cloned())
+        .unwrap_or_default();
+    if let Err(refusal) = authenticate(&d, &client_id, &headers, form.get("client_secret")) {
+        return oauth_error(StatusCode::UNAUTHORIZED, "unauthorized_client", refusal);
+    }
     d.revocations
         .push(form.get("token_type_hint").cloned().unwrap_or_default());
     let family = d

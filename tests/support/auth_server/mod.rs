@@ -124,6 +124,19 @@ pub struct Options {
     pub issue_client_secret: bool,
     /// The MCP endpoint answers 403 `insufficient_scope` to a token without this scope.
     pub required_scope: Option<&'static str>,
+    /// `token_endpoint_auth_methods_supported`. Registration honours the method asked for: a secret is
+    /// issued for `client_secret_post`/`client_secret_basic`, and token and revocation requests must then
+    /// authenticate that way.
+    pub auth_methods: Vec<&'static str>,
+    /// Revocation requires a `client_secret` field, as the MCP Python SDK's does (its form model has
+    /// `client_secret: str | None` without a default).
+    pub revocation_requires_secret: bool,
+    /// The authorization server's own `scopes_supported` (`None`: the same as the resource's).
+    pub as_scopes_supported: Option<Vec<&'static str>>,
+    /// Registration refuses redirect URIs on this host (`"*"`: on any host) with `invalid_redirect_uri`.
+    pub refuse_redirect_host: Option<&'static str>,
+    /// Advertise and accept client ID metadata documents (an `https://` client id, not registered).
+    pub cimd: bool,
 }
 
 impl Default for Options {
@@ -157,6 +170,11 @@ impl Default for Options {
             registration_limit: None,
             issue_client_secret: false,
             required_scope: None,
+            auth_methods: vec!["none"],
+            revocation_requires_secret: false,
+            as_scopes_supported: None,
+            refuse_redirect_host: None,
+            cimd: false,
         }
     }
 }
@@ -185,6 +203,10 @@ struct Data {
     access: HashMap<String, (i64, u64)>,
     /// access token -> the scopes it carries
     access_scopes: HashMap<String, String>,
+    /// client id -> (authentication method, secret)
+    client_auth: HashMap<String, (String, Option<String>)>,
+    /// Every `scope` asked for at /authorize, in order.
+    authorize_scopes: Vec<String>,
     /// live refresh tokens
     refresh: HashMap<String, Grant>,
     /// refresh tokens already rotated away
@@ -202,6 +224,8 @@ struct Data {
 
 struct Inner {
     opts: Options,
+    /// After [`TestServer::move_authorization_server`]: the authorization server lives under `/as2`.
+    moved: std::sync::atomic::AtomicBool,
     hostile: Mutex<Option<Hostile>>,
     base: String,
     data: Mutex<Data>,
@@ -230,11 +254,18 @@ impl Inner {
             self.base.clone()
         }
     }
+    fn issuer_path(&self) -> &'static str {
+        if self.moved.load(Ordering::Relaxed) {
+            "/as2"
+        } else {
+            self.opts.issuer_path
+        }
+    }
     fn issuer(&self) -> String {
         let mut issuer = if self.opts.prm == Prm::None {
             self.public_base()
         } else {
-            format!("{}{}", self.public_base(), self.opts.issuer_path)
+            format!("{}{}", self.public_base(), self.issuer_path())
         };
         if self.opts.issuer_trailing_slash {
             issuer.push('/');
@@ -245,7 +276,7 @@ impl Inner {
         format!("{}/mcp", self.public_base())
     }
     fn endpoint(&self, name: &str) -> String {
-        format!("{}{}/{name}", self.public_base(), self.opts.issuer_path)
+        format!("{}{}/{name}", self.public_base(), self.issuer_path())
     }
 }
 
@@ -278,6 +309,7 @@ impl TestServer {
             opts,
             hostile: Mutex::new(None),
             counter: AtomicU64::new(1),
+            moved: std::sync::atomic::AtomicBool::new(false),
         });
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let app = router(inner.clone());
@@ -397,6 +429,15 @@ impl TestServer {
         let mut d = self.inner.data();
         let families: Vec<u64> = d.refresh.values().map(|g| g.family).collect();
         d.dead_families.extend(families);
+    }
+    /// Move the authorization server to another issuer (`BASE/as2`): the protected resource metadata
+    /// names it from now on, as when an MCP server changes its authorization server.
+    pub fn move_authorization_server(&self) {
+        self.inner.moved.store(true, Ordering::Relaxed);
+    }
+    /// The `scope` of every authorization request so far.
+    pub fn authorize_scopes(&self) -> Vec<String> {
+        self.inner.data().authorize_scopes.clone()
     }
     /// Expire every access token now.
     pub fn expire_access_tokens(&self) {

@@ -1,0 +1,211 @@
+//! Logins that never harm an account, through the real binary: an abandoned or killed login leaves every
+//! record as it was; one login per account at a time across processes; logout works against servers that
+//! only take confidential clients (as the MCP Python SDK's do); an answer that is not this login's is said
+//! at once, and none is taken before the login's `state` exists.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::support::auth_server::{Options, TestServer};
+use crate::support::bin::Sandbox;
+use crate::support::flow::{list_row, mcp_call, setup, token_of};
+
+/// Every record of account `name`, as stored (JSON text), by key.
+fn records(sb: &Sandbox, name: &str) -> Vec<(String, Option<String>)> {
+    use mcp_accounts::store::KvStore;
+    let kv = mcp_accounts::store::SqliteKv::open(&sb.db, mcp_accounts::store::OpenMode::ReadOnly).unwrap();
+    ["server:", "oauth_metadata:", "oauth_client:", "oauth_token:"]
+        .iter()
+        .map(|prefix| {
+            let key = format!("{prefix}{name}");
+            let value = kv.get(&key).unwrap();
+            (key, value)
+        })
+        .collect()
+}
+
+/// The callback port of the stored registration.
+fn registered_port(sb: &Sandbox) -> u16 {
+    let client = records(sb, "test")[2].1.clone().unwrap();
+    let client: serde_json::Value = serde_json::from_str(&client).unwrap();
+    let uri = url::Url::parse(client["redirect_uri"].as_str().unwrap()).unwrap();
+    uri.port().unwrap()
+}
+
+#[test]
+fn an_abandoned_or_killed_login_leaves_the_account_as_it_was() {
+    let (sb, server) = setup(Options::default());
+    assert_eq!(sb.login("test", "normal").code, 0);
+    let before = records(&sb, "test");
+
+    // The stored callback port is busy, so the login takes another port and registers a new client;
+    // then nobody completes it.
+    let busy = std::net::TcpListener::bind(("127.0.0.1", registered_port(&sb))).unwrap();
+    let abandoned = sb.run(&["login", "test", "--no-browser", "--timeout", "2"]);
+    assert_eq!(abandoned.code, 1, "{abandoned}");
+    assert!(
+        abandoned.stderr.contains("no browser callback within 2 s"),
+        "{abandoned}"
+    );
+    assert_eq!(server.registrations().len(), 2, "the abandoned login did register");
+    assert_eq!(records(&sb, "test"), before, "and stored nothing of it");
+    drop(busy);
+
+    // A login killed while it waits for the browser.
+    let mut killed = sb
+        .cmd_browser(&["login", "test", "--timeout", "30"], "ignore")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(killed.stderr.take().unwrap()).lines();
+    while let Some(Ok(line)) = lines.next() {
+        if line.contains("waiting for the browser") {
+            break;
+        }
+    }
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+    assert_eq!(records(&sb, "test"), before, "a killed login stored nothing");
+
+    // The account still works: its refresh token belongs to the stored client.
+    let refreshed = sb.run(&["refresh", "test"]);
+    assert_eq!(refreshed.code, 0, "{refreshed}");
+    assert_eq!(mcp_call(&server, &token_of(&sb)), 200);
+}
+
+#[test]
+fn one_login_per_account_at_a_time_and_a_crashed_one_does_not_block() {
+    let (sb, server) = setup(Options::default());
+    let mut first = sb
+        .cmd(&["login", "test", "--no-browser", "--timeout", "30"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(first.stderr.take().unwrap()).lines();
+    while let Some(Ok(line)) = lines.next() {
+        if line.contains("waiting for the browser") {
+            break;
+        }
+    }
+    let second = sb.run(&["login", "test", "--no-browser", "--timeout", "2"]);
+    assert_eq!(second.code, 1, "{second}");
+    assert_eq!(
+        second.one_error_line(),
+        format!("error: login for test is already in progress (pid {})", first.id())
+    );
+    assert_eq!(server.registrations().len(), 1, "the second login did not register");
+
+    // The first one crashes: its lease does not outlive it.
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let third = sb.login("test", "normal");
+    assert_eq!(third.code, 0, "{third}");
+    assert_eq!(list_row(&sb)["status"], "valid");
+}
+
+#[test]
+fn logout_revokes_at_servers_that_take_only_confidential_clients() {
+    // The MCP Python SDK's authorization servers list only these, and their /revoke wants a client_secret.
+    let python_like = Options {
+        auth_methods: vec!["client_secret_post", "client_secret_basic"],
+        revocation_requires_secret: true,
+        ..Options::default()
+    };
+    // A server that takes HTTP Basic only: the secret never travels in a body.
+    let basic_only = Options {
+        auth_methods: vec!["client_secret_basic"],
+        ..Options::default()
+    };
+    for (opts, method) in [(python_like, "client_secret_post"), (basic_only, "client_secret_basic")] {
+        let (sb, server) = setup(opts);
+        let login = sb.login("test", "normal");
+        assert_eq!(login.code, 0, "{method}: {login}");
+        assert_eq!(server.registrations()[0]["token_endpoint_auth_method"], method);
+        let refreshed = sb.run(&["refresh", "test"]);
+        assert_eq!(refreshed.code, 0, "{method}: {refreshed}");
+        let token = token_of(&sb);
+        let logout = sb.run(&["logout", "test"]);
+        assert_eq!(logout.code, 0, "{method}: {logout}");
+        assert!(logout.stdout.contains("revoked at the server"), "{method}: {logout}");
+        assert_eq!(server.revocations(), ["refresh_token", "access_token"]);
+        assert_eq!(mcp_call(&server, &token), 401, "{method}: the revoked token is refused");
+    }
+}
+
+#[test]
+fn an_answer_that_is_not_this_logins_is_said_at_once() {
+    let (sb, _server) = setup(Options::default());
+    let started = Instant::now();
+    let mut login = sb
+        .cmd_browser(&["login", "test", "--timeout", "30"], "wrong-state")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(login.stderr.take().unwrap()).lines();
+    let mut said = None;
+    while let Some(Ok(line)) = lines.next() {
+        if line.contains("does not belong to this login") {
+            said = Some(line);
+            break;
+        }
+    }
+    let elapsed = started.elapsed();
+    login.kill().unwrap();
+    login.wait().unwrap();
+    let said = said.expect("the refusal is printed");
+    assert!(said.contains("refused") && said.contains("still waiting"), "{said}");
+    assert!(
+        elapsed < Duration::from_secs(10),
+        "said after {elapsed:?}, not at the timeout"
+    );
+}
+
+#[test]
+fn no_answer_is_taken_before_the_login_has_its_state() {
+    // Slow responses keep the login in discovery and registration while its callback port is open.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = TestServer::start(Options {
+        latency: Duration::from_millis(700),
+        ..Options::default()
+    });
+    let sb = Sandbox::new();
+    sb.ok(&["add", "test", &server.mcp_url(), "--callback-port", &port.to_string()]);
+    let mut login = sb
+        .cmd(&["login", "test", "--no-browser", "--timeout", "10"])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the callback listens (after discovery, before the registration answers).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut stream = loop {
+        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "the callback never listened");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert!(
+        !server.requests().iter().any(|r| r.ends_with("/authorize")),
+        "the browser step has not started"
+    );
+    stream.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    write!(
+        stream,
+        "GET /callback?code=forged&state=guess HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    login.kill().unwrap();
+    login.wait().unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(
+        !server.requests().contains(&"POST /token".to_owned()),
+        "no code redeemed"
+    );
+}
