@@ -512,3 +512,32 @@ fn the_detail_pane_scrolls_within_its_content() {
     app.update(ch('j'));
     assert_eq!(app.detail_scroll, 0, "another account starts at the top");
 }
+
+#[test]
+fn an_answer_that_is_not_the_logins_is_said_at_once_and_the_url_stays() {
+    let mut app = app_with(mixed());
+    select(&mut app, "notes");
+    app.update(ch('l'));
+    app.update(Event::Task(TaskEvent::Step {
+        name: "notes".into(),
+        step: LoginStep::WaitingForBrowser {
+            url: "https://auth.notes.example.com/authorize?x=1".into(),
+        },
+    }));
+    app.update(Event::Task(TaskEvent::Step {
+        name: "notes".into(),
+        step: LoginStep::AnswerRefused { refused: 1 },
+    }));
+    let said = app.log.back().unwrap();
+    assert_eq!(said.level, super::app::Level::Error);
+    assert!(
+        said.text
+            .starts_with("notes: an answer that does not belong to this login was refused")
+    );
+    assert!(matches!(
+        app.busy["notes"].step,
+        Some(LoginStep::WaitingForBrowser { .. })
+    ));
+    let text = format!("{:?}", screen(&app, 100, 30));
+    assert!(text.contains("does not belong to this login"), "{text}");
+}

@@ -1,5 +1,7 @@
-//! Interop: the real binary logs in to the OAuth example server of the official MCP TypeScript SDK
-//! (`@modelcontextprotocol/sdk`, pinned in tests/interop/package-lock.json), a server nobody here wrote.
+//! Interop: the real binary logs in to servers nobody here wrote: the OAuth example server of the official
+//! MCP TypeScript SDK (`@modelcontextprotocol/sdk`, pinned in tests/interop/package-lock.json), and an
+//! authorization server built on the MCP Python SDK's auth framework (`mcp` 2.3.0 on PyPI, the base of
+//! FastMCP; tests/interop/python, pinned in requirements.txt, installed into a venv under target/).
 //!
 //! The test installs the package itself (`npm ci`) when `node_modules` is missing or older than the lock
 //! file, starts the example on free ports bound to 127.0.0.1 (a `--require` preload pins `listen`), and
@@ -12,6 +14,7 @@
 use std::time::Instant;
 
 use crate::support::bin::{Run, Sandbox};
+use crate::support::py_sdk::{PythonServer, venv_python};
 use crate::support::ts_sdk::{ExampleServer, have, install_packages, interop_dir};
 
 /// An MCP `initialize` request with a bearer token, as an MCP client sends it; the HTTP status and body.
@@ -144,4 +147,52 @@ fn logs_in_to_the_typescript_sdk_example_server() {
     assert_eq!(initialize(&by_ip, &token).0, 200);
 
     eprintln!("interop: the whole test took {:?}", started.elapsed());
+}
+
+/// The Python SDK's servers take only confidential clients (`client_secret_post`/`client_secret_basic`)
+/// and want a `client_secret` at /revoke: logout works only when the client registered the way the server
+/// advertises.
+#[test]
+fn logs_in_refreshes_and_logs_out_at_a_python_sdk_server() {
+    if !have("python3") {
+        eprintln!("SKIPPED: python3 is not installed, so the MCP Python SDK server cannot run");
+        return;
+    }
+    let Some(python) = venv_python() else {
+        eprintln!("SKIPPED: python3 -m venv does not work here");
+        return;
+    };
+    let server = PythonServer::start(&python);
+    let sb = Sandbox::new();
+    sb.ok(&["add", "py", &server.mcp_url()]);
+    let d = sb.ok(&["discover", "py", "--json"]).json();
+    assert_eq!(
+        d["authorization_server"]["token_endpoint_auth_methods_supported"],
+        serde_json::json!(["client_secret_post", "client_secret_basic"])
+    );
+    let first_login = login(&sb, "py");
+    assert_eq!(first_login.code, 0, "{first_login}");
+    assert!(first_login.stdout.contains("scopes: mcp:tools"), "{first_login}");
+    let first = sb.ok(&["token", "py"]).stdout.trim().to_owned();
+    assert_eq!(initialize(&server.mcp_url(), &first).0, 200);
+
+    let refreshed = sb.run(&["refresh", "py"]);
+    assert_eq!(refreshed.code, 0, "{refreshed}");
+    let second = sb.ok(&["token", "py"]).stdout.trim().to_owned();
+    assert_ne!(first, second);
+    assert_eq!(initialize(&server.mcp_url(), &second).0, 200);
+
+    let logout = sb.run(&["logout", "py"]);
+    assert_eq!(logout.code, 0, "{logout}");
+    assert!(logout.stdout.contains("revoked at the server"), "{logout}");
+    assert_eq!(
+        initialize(&server.mcp_url(), &second).0,
+        401,
+        "the revoked token is refused"
+    );
+    assert_eq!(sb.ok(&["list", "--json"]).json()[0]["status"], "none");
+    // The registration stays, with its secret: the next login reuses it.
+    let again = login(&sb, "py");
+    assert_eq!(again.code, 0, "{again}");
+    assert!(!again.stderr.contains("registering"), "{again}");
 }

@@ -201,9 +201,14 @@ fn no_answer_is_taken_before_the_login_has_its_state() {
     .unwrap();
     let mut answer = String::new();
     let _ = stream.read_to_string(&mut answer);
+    // Refused as not this login's, and the login goes on (it does not end on the forged answer).
+    std::thread::sleep(Duration::from_millis(500));
+    let still_waiting = login.try_wait().unwrap().is_none();
     login.kill().unwrap();
     login.wait().unwrap();
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("another sign-in attempt"), "{answer}");
+    assert!(still_waiting, "the forged answer ended the login");
     assert!(
         !server.requests().contains(&"POST /token".to_owned()),
         "no code redeemed"

@@ -5,6 +5,7 @@ pub mod auth_server;
 pub mod bin;
 pub mod flow;
 pub mod pty;
+pub mod py_sdk;
 pub mod ts_sdk;
 
 use std::path::PathBuf;
