@@ -13,9 +13,63 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 pub const MAX_SHOWN: usize = 200;
 
 /// Whether `c` must never reach a terminal: C0 and C1 control characters and DEL (escape sequences start
-/// with them).
+/// with them), and the invisible ones that change how text reads: Unicode format characters (category Cf:
+/// the bidi embeddings, overrides and isolates, zero-width spaces and joiners, the BOM, tag characters) and
+/// the line and paragraph separators (Zl, Zp).
 pub fn is_unsafe(c: char) -> bool {
-    c.is_control()
+    c.is_control() || is_format_or_separator(c)
+}
+
+/// Unicode general categories Cf, Zl and Zp (Unicode 15).
+fn is_format_or_separator(c: char) -> bool {
+    matches!(
+        c as u32,
+        0x00AD
+            | 0x0600..=0x0605
+            | 0x061C
+            | 0x06DD
+            | 0x070F
+            | 0x0890..=0x0891
+            | 0x08E2
+            | 0x180E
+            | 0x200B..=0x200F
+            | 0x2028..=0x202E
+            | 0x2060..=0x2064
+            | 0x2066..=0x206F
+            | 0xFEFF
+            | 0xFFF9..=0xFFFB
+            | 0x110BD
+            | 0x110CD
+            | 0x13430..=0x1343F
+            | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A
+            | 0xE0001
+            | 0xE0020..=0xE007F
+    )
+}
+
+/// `json` (serialized JSON) with every character [`is_unsafe`] written as a `\uXXXX` escape, so that no
+/// such character reaches a terminal that shows the JSON. serde_json escapes C0 controls already; this
+/// adds C1, DEL and the format characters, which it writes raw. Such characters only occur inside JSON
+/// strings, where the escape means the same.
+pub fn escape_json(json: &str) -> Cow<'_, str> {
+    // C0 controls are serde_json's to escape, and the layout's line breaks are not to be touched.
+    let raw_unsafe = |c: char| is_unsafe(c) && c as u32 >= 0x7F;
+    if !json.chars().any(raw_unsafe) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if raw_unsafe(c) {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// `text` with every character that could steer a terminal replaced by a space. The length in characters
@@ -138,6 +192,29 @@ mod tests {
             "bad [31m red line and bell"
         );
         assert_eq!(sanitize(&"x".repeat(500)).chars().count(), MAX_SHOWN + 1);
+        // Bidi overrides and isolates, zero-width space, line separator, tag characters.
+        for c in [
+            '\u{202e}',
+            '\u{2066}',
+            '\u{2069}',
+            '\u{200b}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{feff}',
+            '\u{e0041}',
+        ] {
+            assert_eq!(clean(&format!("a{c}b")), "a b", "{:x}", c as u32);
+        }
+        assert_eq!(clean("naïve café 日本"), "naïve café 日本");
+    }
+
+    #[test]
+    fn json_escapes_what_serde_leaves_raw() {
+        let json = serde_json::to_string("x\u{9b}31m\u{202e}y\u{e0041}").unwrap();
+        let escaped = escape_json(&json);
+        assert_eq!(escaped, r#""x\u009b31m\u202ey\udb40\udc41""#);
+        let back: String = serde_json::from_str(&escaped).unwrap();
+        assert_eq!(back, "x\u{9b}31m\u{202e}y\u{e0041}");
     }
 
     #[test]

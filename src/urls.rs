@@ -60,6 +60,19 @@ pub enum UrlError {
         /// What the parser said.
         reason: url::ParseError,
     },
+    /// A loopback URL named by a server that is not itself on this machine.
+    #[error("{url}: a server that is not on this machine may not send this program to this machine")]
+    Loopback {
+        /// The URL as it may be shown.
+        url: String,
+    },
+    /// A URL with characters a URL cannot have (controls, spaces, non-ASCII): RFC 3986 URIs are printable
+    /// ASCII.
+    #[error("{what} is not a URL: it contains characters a URL cannot have")]
+    NotAscii {
+        /// The field.
+        what: &'static str,
+    },
     /// A field of a server's document whose URL breaks the transport rule.
     #[error("{what}: {source}")]
     FieldRefused {
@@ -100,8 +113,45 @@ pub fn check_transport(url: &Url) -> Result<(), UrlError> {
     }
 }
 
+/// Which URLs a discovery may contact or accept, besides the transport rule: loopback ones only when the MCP
+/// server itself is on loopback, so that a remote server's metadata or redirects cannot send this program to
+/// services on this machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UrlPolicy {
+    /// Whether loopback URLs may be used.
+    pub allow_loopback: bool,
+}
+
+impl UrlPolicy {
+    /// The policy for the MCP server at `server`.
+    pub fn for_server(server: &Url) -> Self {
+        UrlPolicy {
+            allow_loopback: is_loopback_url(server),
+        }
+    }
+
+    /// [`check_transport`], and the loopback rule.
+    pub fn check(&self, url: &Url) -> Result<(), UrlError> {
+        check_transport(url)?;
+        if !self.allow_loopback && is_loopback_url(url) {
+            return Err(UrlError::Loopback {
+                url: redact_for_display(url),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Whether `text` could be a URL as written on the wire: printable ASCII without spaces (RFC 3986).
+pub fn is_uri_text(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| (0x21..=0x7E).contains(&b))
+}
+
 /// Parse a server-supplied URL and apply [`check_transport`]; `what` names the field for the message.
 pub fn parse_endpoint(what: &'static str, raw: &str) -> Result<Url, UrlError> {
+    if !is_uri_text(raw) {
+        return Err(UrlError::NotAscii { what });
+    }
     let url = Url::parse(raw).map_err(|reason| UrlError::InvalidField {
         what,
         raw: shorten(raw),
@@ -159,11 +209,14 @@ pub fn origin_key(url: &Url) -> (String, String, Option<u16>) {
     (url.scheme().to_owned(), host, url.port_or_known_default())
 }
 
-/// A URL as it may be shown: without its query (which can hold codes or tokens) and at most 200 characters.
+/// A URL as it may be shown: without its query (which can hold codes or tokens), fragment, user name and
+/// password, and at most 200 characters.
 pub fn redact_for_display(url: &Url) -> String {
     let mut shown = url.clone();
     shown.set_query(None);
     shown.set_fragment(None);
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
     shorten(shown.as_str())
 }
 
@@ -228,6 +281,27 @@ mod tests {
         ] {
             assert!(!is_loopback_url(&Url::parse(not).unwrap()), "{not}");
         }
+    }
+
+    #[test]
+    fn shown_urls_carry_no_query_and_no_credentials() {
+        let url = Url::parse("https://user:pw@as.example/token?code=secret#frag").unwrap();
+        assert_eq!(redact_for_display(&url), "https://as.example/token");
+    }
+
+    #[test]
+    fn loopback_only_for_loopback_servers() {
+        let remote = UrlPolicy::for_server(&Url::parse("https://mcp.example.com/mcp").unwrap());
+        let local = UrlPolicy::for_server(&Url::parse("http://127.0.0.1:3000/mcp").unwrap());
+        for url in ["http://127.0.0.1:6379/", "https://localhost/x", "http://[::1]:80/"] {
+            let url = Url::parse(url).unwrap();
+            assert!(matches!(remote.check(&url), Err(UrlError::Loopback { .. })), "{url}");
+            assert!(local.check(&url).is_ok(), "{url}");
+        }
+        assert!(remote.check(&Url::parse("https://as.example.com/").unwrap()).is_ok());
+        assert!(!is_uri_text("https://a.example/\u{1b}]52;c;x"));
+        assert!(!is_uri_text("https://a.example/ x"));
+        assert!(is_uri_text("https://a.example/x?y=1"));
     }
 
     #[test]

@@ -100,7 +100,7 @@ pub fn open_for_writing(location: &DbLocation) -> Result<Store, CliError> {
         && let Some(dir) = location.path.parent()
     {
         // Our own directory: keep it private even if something loosened it.
-        mcp_accounts::store::kv::tighten(dir, 0o700, &mut warnings);
+        mcp_accounts::store::files::tighten(dir, 0o700, &mut warnings)?;
     }
     let kv = SqliteKv::open_reporting(&location.path, OpenMode::ReadWrite, &mut warnings);
     for warning in &warnings {

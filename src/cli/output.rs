@@ -1,12 +1,23 @@
 //! Writing results: aligned tables and JSON to stdout. A closed pipe (`mcp-accounts list | head -1`) is not
-//! an error (ripgrep does the same).
+//! an error (ripgrep does the same). Everything written passes the terminal-safe text function line by
+//! line; JSON has every character that could steer a terminal escaped.
 
 use std::io::Write;
 
 use super::common::CliError;
 
-/// Write `text` to stdout at once. A broken pipe counts as success: the reader has what it wanted.
+/// `text` with every line made terminal-safe (the line breaks themselves kept).
+pub fn safe_lines(text: &str) -> String {
+    text.split('\n')
+        .map(|line| mcp_accounts::text::clean(line).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Write `text` to stdout at once, terminal-safe. A broken pipe counts as success: the reader has what it
+/// wanted.
 pub fn print(text: &str) -> Result<(), CliError> {
+    let text = safe_lines(text);
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
         Ok(()) => Ok(()),
@@ -15,11 +26,14 @@ pub fn print(text: &str) -> Result<(), CliError> {
     }
 }
 
-/// Serialize `value` as pretty JSON to stdout, streaming, with a final newline.
+/// Serialize `value` as pretty JSON to stdout with a final newline; C1, DEL and Unicode format characters
+/// are written as `\u` escapes (serde_json escapes C0 itself).
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError> {
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let written = serde_json::to_writer_pretty(&mut out, value)
-        .map_err(std::io::Error::from)
+    let json =
+        serde_json::to_string_pretty(value).map_err(|e| CliError::Failed(format!("cannot write the output: {e}")))?;
+    let mut out = std::io::stdout().lock();
+    let written = out
+        .write_all(mcp_accounts::text::escape_json(&json).as_bytes())
         .and_then(|()| out.write_all(b"\n"))
         .and_then(|()| out.flush());
     match written {

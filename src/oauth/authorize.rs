@@ -89,7 +89,13 @@ impl PendingAuthorization {
     /// error text comes from an unknown server), then `error`, then the code. Returns the code and the PKCE
     /// verifier that redeems it.
     pub fn accept(self, result: &mut CallbackResult) -> Result<(Secret, PkceCodeVerifier), Error> {
-        if result.state.as_ref().map(Secret::expose) != Some(self.state.expose()) {
+        let same_state = result.state.as_ref().is_some_and(|state| {
+            bool::from(subtle::ConstantTimeEq::ct_eq(
+                state.expose().as_bytes(),
+                self.state.expose().as_bytes(),
+            ))
+        });
+        if !same_state {
             return Err(Error::StateMismatch);
         }
         check_iss(&self.issuer, self.iss_required, result.iss.as_deref())?;

@@ -45,17 +45,28 @@ pub struct BearerChallenge {
 }
 
 impl BearerChallenge {
-    /// The first `Bearer` challenge among all the values of the `WWW-Authenticate` headers.
+    /// The first `Bearer` challenge among all the values of the `WWW-Authenticate` headers, with only what
+    /// can be used kept: `resource_metadata` when it could be a URL, `scope` when every entry is a scope
+    /// token, `error` when it could be an error code; `error_description` made terminal-safe.
     pub fn from_headers<'a>(values: impl IntoIterator<Item = &'a str>) -> Option<BearerChallenge> {
         values
             .into_iter()
             .flat_map(parse_www_authenticate)
             .find(|c| c.scheme.eq_ignore_ascii_case("bearer"))
             .map(|c| BearerChallenge {
-                resource_metadata: c.param("resource_metadata").map(str::to_owned),
-                scope: c.param("scope").map(str::to_owned),
-                error: c.param("error").map(str::to_owned),
-                error_description: c.param("error_description").map(str::to_owned),
+                resource_metadata: c
+                    .param("resource_metadata")
+                    .filter(|u| crate::urls::is_uri_text(u))
+                    .map(str::to_owned),
+                scope: c
+                    .param("scope")
+                    .filter(|s| s.split_whitespace().all(super::scope::is_scope_token))
+                    .map(str::to_owned),
+                error: c
+                    .param("error")
+                    .filter(|e| crate::urls::is_uri_text(e))
+                    .map(str::to_owned),
+                error_description: c.param("error_description").map(crate::text::sanitize),
             })
     }
 
@@ -275,9 +286,15 @@ mod tests {
     #[test]
     fn case_insensitive_names_escapes_and_spacing() {
         let v = r#"bEaReR  Scope = "read \"all\" \\ things" ,Resource_Metadata="u""#;
+        let c = parse_www_authenticate(v);
+        assert_eq!(c[0].param("scope"), Some(r#"read "all" \ things"#));
         let b = BearerChallenge::from_headers([v]).unwrap();
-        assert_eq!(b.scope.as_deref(), Some(r#"read "all" \ things"#));
+        // `"` and `\` are not in scope tokens: such a scope is not kept.
+        assert_eq!(b.scope, None);
         assert_eq!(b.resource_metadata.as_deref(), Some("u"));
+        let b = BearerChallenge::from_headers(["Bearer scope=\"a:b c\", error_description=\"x\u{1b}[2Jy\""]).unwrap();
+        assert_eq!(b.scope.as_deref(), Some("a:b c"));
+        assert_eq!(b.error_description.as_deref(), Some("x [2Jy"));
     }
 
     #[test]

@@ -19,13 +19,13 @@ use url::Url;
 use super::challenge::BearerChallenge;
 use super::error::Error;
 use super::http::{HttpClient, MCP_PROTOCOL_VERSION, Response};
-use super::metadata::{ProtectedResourceMetadata, ServerMetadata, resource_matches, same_issuer};
+use super::metadata::{ProtectedResourceMetadata, ServerMetadata};
+use super::wellknown::{OAUTH_AS_SUFFIX, origin_of, root_prm_url, same_origin_issuer};
+pub use super::wellknown::{
+    authorization_server_metadata_urls, legacy_default_metadata, legacy_issuer, protected_resource_metadata_urls,
+};
 use crate::text::sanitize;
-use crate::urls::{canonical_server_url, canonical_string, check_transport, parse_endpoint, redact_for_display};
-
-const PRM_SUFFIX: &str = "/.well-known/oauth-protected-resource";
-const OAUTH_AS_SUFFIX: &str = "/.well-known/oauth-authorization-server";
-const OIDC_SUFFIX: &str = "/.well-known/openid-configuration";
+use crate::urls::{UrlPolicy, canonical_server_url, canonical_string, parse_endpoint, redact_for_display};
 
 /// How the authorization server was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -148,95 +148,6 @@ impl Discovery {
     }
 }
 
-/// The protected resource metadata URLs to try, in order: the challenge's `resource_metadata`, the
-/// path-inserted well-known URL (RFC 9728 §3.1, query kept), the root well-known URL.
-pub fn protected_resource_metadata_urls(server: &Url, from_challenge: Option<&str>) -> Vec<Url> {
-    let mut urls = Vec::new();
-    if let Some(url) = from_challenge.and_then(|raw| server.join(raw).ok()) {
-        urls.push(url);
-    }
-    let path = server.path().trim_end_matches('/');
-    if !path.is_empty() {
-        let mut inserted = origin_of(server);
-        inserted.set_path(&format!("{PRM_SUFFIX}{path}"));
-        inserted.set_query(server.query());
-        urls.push(inserted);
-    }
-    let mut root = origin_of(server);
-    root.set_path(PRM_SUFFIX);
-    urls.push(root);
-    dedup(urls)
-}
-
-/// The authorization server metadata URLs for `issuer`, in the MCP 2025-11-25 order. With a path
-/// (`https://a/t`): RFC 8414 insertion, OIDC insertion, OIDC append; without: the first two at the root.
-pub fn authorization_server_metadata_urls(issuer: &Url) -> Vec<Url> {
-    let path = issuer.path().trim_end_matches('/');
-    let at = |p: String| {
-        let mut url = origin_of(issuer);
-        url.set_path(&p);
-        url
-    };
-    if path.is_empty() {
-        vec![at(OAUTH_AS_SUFFIX.to_owned()), at(OIDC_SUFFIX.to_owned())]
-    } else {
-        vec![
-            at(format!("{OAUTH_AS_SUFFIX}{path}")),
-            at(format!("{OIDC_SUFFIX}{path}")),
-            at(format!("{path}{OIDC_SUFFIX}")),
-        ]
-    }
-}
-
-/// Whether `issuer` is a valid issuer identifier on the origin of `server` (loopback names count as one).
-fn same_origin_issuer(issuer: &str, server: &Url) -> bool {
-    Url::parse(issuer).is_ok_and(|i| {
-        i.query().is_none() && i.fragment().is_none() && crate::urls::origin_key(&i) == crate::urls::origin_key(server)
-    })
-}
-
-/// 2025-03-26: the authorization base URL is the server URL with its path discarded.
-pub fn legacy_issuer(server: &Url) -> String {
-    origin_of(server).as_str().trim_end_matches('/').to_owned()
-}
-
-/// 2025-03-26 defaults when the origin has no metadata: `/authorize`, `/token`, `/register`.
-pub fn legacy_default_metadata(server: &Url) -> ServerMetadata {
-    let base = legacy_issuer(server);
-    ServerMetadata {
-        issuer: base.clone(),
-        authorization_endpoint: format!("{base}/authorize"),
-        token_endpoint: format!("{base}/token"),
-        registration_endpoint: Some(format!("{base}/register")),
-        revocation_endpoint: None,
-        scopes_supported: None,
-        response_types_supported: None,
-        grant_types_supported: None,
-        code_challenge_methods_supported: None,
-        token_endpoint_auth_methods_supported: None,
-        authorization_response_iss_parameter_supported: None,
-        client_id_metadata_document_supported: None,
-    }
-}
-
-fn origin_of(url: &Url) -> Url {
-    let mut origin = url.clone();
-    origin.set_path("/");
-    origin.set_query(None);
-    origin.set_fragment(None);
-    origin
-}
-
-fn dedup(urls: Vec<Url>) -> Vec<Url> {
-    let mut seen: Vec<Url> = Vec::new();
-    for url in urls {
-        if !seen.contains(&url) {
-            seen.push(url);
-        }
-    }
-    seen
-}
-
 /// The result of probing the MCP endpoint without a token.
 #[derive(Debug, Clone)]
 pub struct Probe {
@@ -304,13 +215,14 @@ pub async fn discover(http: &HttpClient, server_url: &str) -> Result<Discovery, 
         used: probe.challenge.is_some(),
     });
 
+    let policy = UrlPolicy::for_server(&server);
     let header_url = probe.challenge.as_ref().and_then(|c| c.resource_metadata.as_deref());
-    let prm = find_protected_resource(http, &server, header_url, &mut attempts).await?;
+    let prm = find_protected_resource(http, &server, header_url, policy, &mut attempts).await?;
 
     let (mode, resource, as_url, metadata, prm_url, prm) = match prm {
         Some((prm_url, prm)) => {
-            let issuer = pick_authorization_server(&prm)?;
-            let (as_url, metadata) = find_authorization_server(http, &issuer, &mut attempts).await?;
+            let (raw, issuer) = pick_authorization_server(&prm)?;
+            let (as_url, metadata) = find_authorization_server(http, &raw, &issuer, policy, &mut attempts).await?;
             let resource = prm.resource.clone();
             (
                 DiscoveryMode::ProtectedResource,
@@ -328,7 +240,7 @@ pub async fn discover(http: &HttpClient, server_url: &str) -> Result<Discovery, 
             });
         }
         None => {
-            let (mode, as_url, metadata) = legacy_authorization_server(http, &server, &mut attempts).await?;
+            let (mode, as_url, metadata) = legacy_authorization_server(http, &server, policy, &mut attempts).await?;
             (mode, canonical.clone(), as_url, metadata, None, None)
         }
     };
@@ -359,10 +271,11 @@ async fn fetch_json<T: serde::de::DeserializeOwned>(
     http: &HttpClient,
     url: &Url,
     what: &'static str,
+    policy: UrlPolicy,
     attempts: &mut Vec<Attempt>,
 ) -> Result<(Response, T), Miss> {
     let shown = redact_for_display(url);
-    let response = match http.get(url).await {
+    let response = match http.get(url, policy).await {
         Ok(r) => r,
         Err(e) => {
             attempts.push(Attempt {
@@ -400,26 +313,29 @@ async fn find_protected_resource(
     http: &HttpClient,
     server: &Url,
     header_url: Option<&str>,
+    policy: UrlPolicy,
     attempts: &mut Vec<Attempt>,
 ) -> Result<Option<(String, ProtectedResourceMetadata)>, Error> {
     let mut failure = None;
+    let root = root_prm_url(server);
     for url in protected_resource_metadata_urls(server, header_url) {
-        if let Err(e) = check_transport(&url) {
+        if let Err(e) = policy.check(&url) {
             failure = Some(Error::ResourceMetadataRefused(e));
             continue;
         }
-        match fetch_json::<ProtectedResourceMetadata>(http, &url, "protected resource metadata", attempts).await {
+        let what = "protected resource metadata";
+        match fetch_json::<ProtectedResourceMetadata>(http, &url, what, policy, attempts).await {
             Ok((response, prm)) => {
-                if !resource_matches(&prm.resource, server) {
-                    failure = Some(Error::ResourceMismatch {
-                        url: redact_for_display(&response.url),
-                        resource: sanitize(&prm.resource),
-                        server: canonical_string(server),
-                    });
-                    continue;
+                let shown = redact_for_display(&response.url);
+                // A resource that is only a prefix of the server's URL is accepted from the origin's root
+                // document alone, which speaks for the whole origin.
+                match prm.ingest(&shown, server, url == root, policy) {
+                    Ok(prm) => {
+                        mark_used(attempts);
+                        return Ok(Some((shown, prm)));
+                    }
+                    Err(e) => failure = Some(e),
                 }
-                mark_used(attempts);
-                return Ok(Some((redact_for_display(&response.url), prm)));
             }
             Err(Miss::Absent) => {}
             Err(Miss::Failed(e)) => failure = Some(e),
@@ -432,7 +348,9 @@ async fn find_protected_resource(
     }
 }
 
-fn pick_authorization_server(prm: &ProtectedResourceMetadata) -> Result<Url, Error> {
+/// The first authorization server: its identifier as written (the metadata must repeat it byte for byte)
+/// and parsed.
+fn pick_authorization_server(prm: &ProtectedResourceMetadata) -> Result<(String, Url), Error> {
     let first = prm.authorization_servers.first().ok_or(Error::NoAuthorizationServers)?;
     let issuer = parse_endpoint("authorization server", first)?;
     if issuer.query().is_some() || issuer.fragment().is_some() {
@@ -440,21 +358,22 @@ fn pick_authorization_server(prm: &ProtectedResourceMetadata) -> Result<Url, Err
             issuer: sanitize(first),
         });
     }
-    Ok(issuer)
+    Ok((first.clone(), issuer))
 }
 
 async fn find_authorization_server(
     http: &HttpClient,
+    expected: &str,
     issuer: &Url,
+    policy: UrlPolicy,
     attempts: &mut Vec<Attempt>,
 ) -> Result<(String, ServerMetadata), Error> {
-    // The issuer as the PRM wrote it is what the document must repeat.
-    let expected = issuer.as_str();
     let mut failure = None;
     let candidates = authorization_server_metadata_urls(issuer);
     for url in &candidates {
-        match fetch_json::<ServerMetadata>(http, url, "authorization server metadata", attempts).await {
-            Ok((response, metadata)) => match accept_metadata(&response, metadata, expected) {
+        let what = "authorization server metadata";
+        match fetch_json::<ServerMetadata>(http, url, what, policy, attempts).await {
+            Ok((response, metadata)) => match accept_metadata(&response, metadata, expected, policy) {
                 Ok(metadata) => {
                     mark_used(attempts);
                     return Ok((redact_for_display(&response.url), metadata));
@@ -466,32 +385,38 @@ async fn find_authorization_server(
         }
     }
     Err(failure.unwrap_or_else(|| Error::NoServerMetadata {
-        issuer: expected.to_owned(),
+        issuer: sanitize(expected),
         tried: candidates.iter().map(|u| u.path().to_owned()).collect(),
     }))
 }
 
-fn accept_metadata(response: &Response, metadata: ServerMetadata, expected: &str) -> Result<ServerMetadata, Error> {
-    if !same_issuer(&metadata.issuer, expected) {
-        return Err(Error::IssuerMismatch {
+/// [`ServerMetadata::ingest`], with the document's URL in an issuer mismatch.
+fn accept_metadata(
+    response: &Response,
+    metadata: ServerMetadata,
+    expected: &str,
+    policy: UrlPolicy,
+) -> Result<ServerMetadata, Error> {
+    metadata.ingest(expected, policy).map_err(|e| match e {
+        Error::IssuerMismatch { expected, found, .. } => Error::IssuerMismatch {
             url: redact_for_display(&response.url),
-            expected: expected.to_owned(),
-            found: sanitize(&metadata.issuer),
-        });
-    }
-    metadata.validate()?;
-    Ok(metadata)
+            expected,
+            found,
+        },
+        other => other,
+    })
 }
 
 async fn legacy_authorization_server(
     http: &HttpClient,
     server: &Url,
+    policy: UrlPolicy,
     attempts: &mut Vec<Attempt>,
 ) -> Result<(DiscoveryMode, Option<String>, ServerMetadata), Error> {
     let issuer = legacy_issuer(server);
     let mut url = origin_of(server);
     url.set_path(OAUTH_AS_SUFFIX);
-    match fetch_json::<ServerMetadata>(http, &url, "authorization server metadata", attempts).await {
+    match fetch_json::<ServerMetadata>(http, &url, "authorization server metadata", policy, attempts).await {
         Ok((response, metadata)) => {
             // The metadata at the server's own origin may name an issuer on that origin with a path (a
             // server that hosts its authorization server under /oauth, as the official conformance suite's
@@ -501,7 +426,7 @@ async fn legacy_authorization_server(
             } else {
                 issuer
             };
-            let metadata = accept_metadata(&response, metadata, &expected)?;
+            let metadata = accept_metadata(&response, metadata, &expected, policy)?;
             mark_used(attempts);
             Ok((
                 DiscoveryMode::LegacyMetadata,
@@ -511,7 +436,7 @@ async fn legacy_authorization_server(
         }
         Err(Miss::Absent) if attempts.last().is_some_and(|a| a.outcome == Outcome::Status(404)) => {
             let metadata = legacy_default_metadata(server);
-            metadata.validate()?;
+            let metadata = metadata.ingest(&issuer, policy)?;
             Ok((DiscoveryMode::LegacyDefaults, None, metadata))
         }
         Err(Miss::Absent) => Err(Error::NoLegacyMetadata {
@@ -529,101 +454,6 @@ async fn legacy_authorization_server(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn urls(list: Vec<Url>) -> Vec<String> {
-        list.into_iter().map(String::from).collect()
-    }
-
-    #[test]
-    fn prm_candidates_with_path() {
-        let server = Url::parse("https://mcp.example.com/path/mcp").unwrap();
-        assert_eq!(
-            urls(protected_resource_metadata_urls(&server, None)),
-            [
-                "https://mcp.example.com/.well-known/oauth-protected-resource/path/mcp",
-                "https://mcp.example.com/.well-known/oauth-protected-resource",
-            ]
-        );
-    }
-
-    #[test]
-    fn prm_candidates_header_first_then_well_known() {
-        let server = Url::parse("https://mcp.example.com/mcp").unwrap();
-        let header = "https://meta.example.com/prm.json";
-        assert_eq!(
-            urls(protected_resource_metadata_urls(&server, Some(header))),
-            [
-                "https://meta.example.com/prm.json",
-                "https://mcp.example.com/.well-known/oauth-protected-resource/mcp",
-                "https://mcp.example.com/.well-known/oauth-protected-resource",
-            ]
-        );
-        // The header naming a well-known URL is not fetched twice.
-        let header = "https://mcp.example.com/.well-known/oauth-protected-resource/mcp";
-        assert_eq!(protected_resource_metadata_urls(&server, Some(header)).len(), 2);
-    }
-
-    #[test]
-    fn prm_candidates_root_trailing_slash_and_query() {
-        let root = Url::parse("https://mcp.example.com/").unwrap();
-        assert_eq!(
-            urls(protected_resource_metadata_urls(&root, None)),
-            ["https://mcp.example.com/.well-known/oauth-protected-resource"]
-        );
-        let slash = Url::parse("https://mcp.example.com/mcp/").unwrap();
-        assert_eq!(
-            urls(protected_resource_metadata_urls(&slash, None))[0],
-            "https://mcp.example.com/.well-known/oauth-protected-resource/mcp"
-        );
-        let query = Url::parse("https://mcp.example.com:8443/mcp?tenant=a").unwrap();
-        assert_eq!(
-            urls(protected_resource_metadata_urls(&query, None)),
-            [
-                "https://mcp.example.com:8443/.well-known/oauth-protected-resource/mcp?tenant=a",
-                "https://mcp.example.com:8443/.well-known/oauth-protected-resource",
-            ]
-        );
-    }
-
-    #[test]
-    fn as_candidates_with_and_without_path() {
-        let with_path = Url::parse("https://auth.example.com/tenant1").unwrap();
-        assert_eq!(
-            urls(authorization_server_metadata_urls(&with_path)),
-            [
-                "https://auth.example.com/.well-known/oauth-authorization-server/tenant1",
-                "https://auth.example.com/.well-known/openid-configuration/tenant1",
-                "https://auth.example.com/tenant1/.well-known/openid-configuration",
-            ]
-        );
-        for root in ["https://auth.example.com", "https://auth.example.com/"] {
-            assert_eq!(
-                urls(authorization_server_metadata_urls(&Url::parse(root).unwrap())),
-                [
-                    "https://auth.example.com/.well-known/oauth-authorization-server",
-                    "https://auth.example.com/.well-known/openid-configuration",
-                ]
-            );
-        }
-        let trailing = Url::parse("https://auth.example.com/tenant1/").unwrap();
-        assert_eq!(
-            urls(authorization_server_metadata_urls(&trailing))[0],
-            "https://auth.example.com/.well-known/oauth-authorization-server/tenant1"
-        );
-    }
-
-    #[test]
-    fn legacy_endpoints_drop_the_path() {
-        let server = Url::parse("https://api.example.com/v1/mcp").unwrap();
-        let m = legacy_default_metadata(&server);
-        assert_eq!(m.issuer, "https://api.example.com");
-        assert_eq!(m.authorization_endpoint, "https://api.example.com/authorize");
-        assert_eq!(m.token_endpoint, "https://api.example.com/token");
-        assert_eq!(
-            m.registration_endpoint.as_deref(),
-            Some("https://api.example.com/register")
-        );
-    }
 
     #[test]
     fn s256_support() {

@@ -222,6 +222,22 @@ pub enum Error {
         /// The server it was fetched for.
         server: String,
     },
+    /// A list of scopes with something that is not a scope token (RFC 6749 §3.3).
+    #[error("{what} lists {scope:?}, which is not a scope (RFC 6749 §3.3); refusing the document")]
+    BadScope {
+        /// The field.
+        what: &'static str,
+        /// The offending entry, sanitized.
+        scope: String,
+    },
+    /// Protected resource metadata whose `resource` has a fragment (RFC 8707 §2 forbids one).
+    #[error("{url}: protected resource metadata names a resource with a fragment ({resource:?}); refusing it")]
+    ResourceWithFragment {
+        /// Where the document came from.
+        url: String,
+        /// The `resource`, sanitized.
+        resource: String,
+    },
     /// Protected resource metadata without `authorization_servers`.
     #[error("the protected resource metadata lists no authorization_servers")]
     NoAuthorizationServers,
@@ -364,6 +380,14 @@ pub enum RegistrationError {
         /// The endpoint, without its query.
         endpoint: String,
     },
+    /// A `client_id` or `client_secret` with characters they cannot have (RFC 6749 Appendix A: VSCHAR).
+    #[error("{endpoint} returned a {what} with characters a {what} cannot have")]
+    BadCredential {
+        /// The endpoint, without its query.
+        endpoint: String,
+        /// `client_id` or `client_secret`.
+        what: &'static str,
+    },
     /// The server registered other redirect URIs than the one asked for.
     #[error("the server registered other redirect URIs ({registered}) than the one asked for ({asked})")]
     RedirectMismatch {
@@ -390,6 +414,18 @@ pub enum TokenError {
     /// An empty `access_token`.
     #[error("the token response has an empty access_token")]
     EmptyAccessToken,
+    /// A token with characters a token cannot have (RFC 6749 Appendix A: VSCHAR).
+    #[error("the token response has an {what} with characters a token cannot have")]
+    BadTokenText {
+        /// `access_token` or `refresh_token`.
+        what: &'static str,
+    },
+    /// A granted `scope` with something that is not a scope token (RFC 6749 §3.3).
+    #[error("the token response grants {scope:?}, which is not a scope (RFC 6749 §3.3)")]
+    BadScope {
+        /// The offending entry, sanitized.
+        scope: String,
+    },
     /// A body that is not a token response.
     #[error("the token response is not valid ({detail} at `{path}`)")]
     Malformed {

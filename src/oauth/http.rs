@@ -18,7 +18,7 @@ use url::Url;
 
 use super::error::{Error, ErrorResponse};
 use crate::text::sanitize;
-use crate::urls::{UrlError, check_transport, redact_for_display};
+use crate::urls::{UrlError, UrlPolicy, check_transport, redact_for_display};
 
 /// The `tracing` target of the one-line-per-request events.
 pub const TRACE_TARGET: &str = "mcp_accounts::http";
@@ -235,15 +235,16 @@ impl HttpClient {
     }
 
     /// GET a JSON document for discovery, following at most [`MAX_DISCOVERY_REDIRECTS`] redirects, each hop
-    /// held to the same HTTPS-or-loopback rule.
-    pub async fn get(&self, url: &Url) -> Result<Response, Error> {
+    /// held to `policy` (the HTTPS-or-loopback rule, and loopback only for a loopback server).
+    pub async fn get(&self, url: &Url, policy: UrlPolicy) -> Result<Response, Error> {
+        policy.check(url)?;
         let mut current = url.clone();
         for _ in 0..=MAX_DISCOVERY_REDIRECTS {
             let mut headers = HeaderMap::new();
             headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"));
             headers.insert("mcp-protocol-version", HeaderValue::from_static(MCP_PROTOCOL_VERSION));
             let response = self.send(Method::GET, &current, headers, None).await?;
-            match redirect_target(&response)? {
+            match redirect_target(&response, policy)? {
                 Some(next) => current = next,
                 None => return Ok(response),
             }
@@ -303,7 +304,7 @@ impl HttpClient {
 }
 
 /// The next hop of a 3xx response, checked; `None` when the response is not a redirect.
-fn redirect_target(response: &Response) -> Result<Option<Url>, Error> {
+fn redirect_target(response: &Response, policy: UrlPolicy) -> Result<Option<Url>, Error> {
     if !matches!(response.status, 301 | 302 | 303 | 307 | 308) {
         return Ok(None);
     }
@@ -316,7 +317,7 @@ fn redirect_target(response: &Response) -> Result<Option<Url>, Error> {
         url: redact_for_display(&response.url),
         reason,
     })?;
-    check_transport(&next)?;
+    policy.check(&next)?;
     Ok(Some(next))
 }
 

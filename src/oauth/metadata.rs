@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::error::Error;
-use crate::text::sanitize;
-use crate::urls::{canonical_string, origin_key, parse_endpoint};
+use super::scope::is_scope_token;
+use crate::text::{clean, sanitize};
+use crate::urls::{UrlPolicy, canonical_string, is_uri_text, origin_key, parse_endpoint};
 
 /// RFC 9728 protected resource metadata (the fields a client uses).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,22 +74,54 @@ impl ServerMetadata {
             .is_some_and(|methods| methods.iter().any(|m| m == "S256"))
     }
 
-    /// Check every endpoint against the transport rule, and that the code flow is offered. A document that
-    /// fails is not used at all.
-    pub fn validate(&self) -> Result<(), Error> {
-        let auth = parse_endpoint("authorization_endpoint", &self.authorization_endpoint)?;
-        if auth
-            .query()
+    /// Check a document before anything of it is used or stored: the issuer is exactly the one looked up
+    /// (RFC 8414 §3.3, no normalization); every endpoint is a URL (printable ASCII) that passes the URL
+    /// rules and `policy`, and is kept in its canonical form; `scopes_supported` holds scope tokens only;
+    /// the other lists keep only entries that could be values (printable ASCII); the code flow is offered.
+    pub fn ingest(mut self, expected_issuer: &str, policy: UrlPolicy) -> Result<Self, Error> {
+        if self.issuer != expected_issuer {
+            return Err(Error::IssuerMismatch {
+                url: String::new(),
+                expected: sanitize(expected_issuer),
+                found: sanitize(&self.issuer),
+            });
+        }
+        let endpoint = |what: &'static str, raw: &str| -> Result<String, Error> {
+            let url = parse_endpoint(what, raw)?;
+            policy.check(&url).map_err(|e| crate::urls::UrlError::FieldRefused {
+                what,
+                source: Box::new(e),
+            })?;
+            Ok(url.to_string())
+        };
+        let auth = endpoint("authorization_endpoint", &self.authorization_endpoint)?;
+        if url::Url::parse(&auth)
+            .ok()
+            .and_then(|u| u.query().map(str::to_owned))
             .is_some_and(|q| q.contains("state=") || q.contains("code_challenge="))
         {
             return Err(Error::AuthorizationEndpointHasParameters);
         }
-        parse_endpoint("token_endpoint", &self.token_endpoint)?;
-        if let Some(url) = &self.registration_endpoint {
-            parse_endpoint("registration_endpoint", url)?;
-        }
-        if let Some(url) = &self.revocation_endpoint {
-            parse_endpoint("revocation_endpoint", url)?;
+        self.authorization_endpoint = auth;
+        self.token_endpoint = endpoint("token_endpoint", &self.token_endpoint)?;
+        self.registration_endpoint = self
+            .registration_endpoint
+            .map(|u| endpoint("registration_endpoint", &u))
+            .transpose()?;
+        self.revocation_endpoint = self
+            .revocation_endpoint
+            .map(|u| endpoint("revocation_endpoint", &u))
+            .transpose()?;
+        check_scopes("scopes_supported", self.scopes_supported.as_deref())?;
+        for list in [
+            &mut self.response_types_supported,
+            &mut self.grant_types_supported,
+            &mut self.code_challenge_methods_supported,
+            &mut self.token_endpoint_auth_methods_supported,
+        ] {
+            if let Some(values) = list {
+                values.retain(|v| is_uri_text(v));
+            }
         }
         if let Some(types) = &self.response_types_supported
             && !types.iter().any(|t| t == "code")
@@ -98,26 +131,90 @@ impl ServerMetadata {
                 types: sanitize(&types.join(" ")),
             });
         }
-        Ok(())
+        Ok(self)
+    }
+
+    /// The checks of [`ServerMetadata::ingest`] on a document that is already stored (or built here).
+    pub fn validate(&self) -> Result<(), Error> {
+        let policy = UrlPolicy { allow_loopback: true };
+        self.clone().ingest(&self.issuer, policy).map(drop)
     }
 }
 
-/// Whether a PRM `resource` names the server at `server`: the same URL, or (as the TypeScript SDK accepts)
-/// the same origin with a path that is a prefix of the server's path, segment by segment. The loopback
-/// names count as one origin.
-pub fn resource_matches(resource: &str, server: &Url) -> bool {
+impl ProtectedResourceMetadata {
+    /// Check a document before anything of it is used or stored: `resource` names the server `server` (the
+    /// same URL; or, only when the document came from the origin's root well-known URL, the same origin
+    /// with a path prefix: RFC 9728 §3.3 as the MCP SDKs apply it), has no fragment, and is kept in its
+    /// canonical form; `authorization_servers` are URLs (printable ASCII) that pass `policy`; scopes are
+    /// scope tokens; `resource_name` is made terminal-safe.
+    pub fn ingest(mut self, url: &str, server: &url::Url, from_root: bool, policy: UrlPolicy) -> Result<Self, Error> {
+        let mismatch = || Error::ResourceMismatch {
+            url: url.to_owned(),
+            resource: sanitize(&self.resource),
+            server: canonical_string(server),
+        };
+        let resource = url::Url::parse(&self.resource)
+            .ok()
+            .filter(|_| is_uri_text(&self.resource));
+        let Some(resource) = resource else {
+            return Err(mismatch());
+        };
+        if resource.fragment().is_some() {
+            return Err(Error::ResourceWithFragment {
+                url: url.to_owned(),
+                resource: sanitize(&self.resource),
+            });
+        }
+        if !resource_matches(&self.resource, server, from_root) {
+            return Err(mismatch());
+        }
+        for issuer in &self.authorization_servers {
+            let parsed = parse_endpoint("authorization server", issuer)?;
+            policy.check(&parsed).map_err(|e| crate::urls::UrlError::FieldRefused {
+                what: "authorization server",
+                source: Box::new(e),
+            })?;
+        }
+        check_scopes("scopes_supported", self.scopes_supported.as_deref())?;
+        if let Some(methods) = &mut self.bearer_methods_supported {
+            methods.retain(|m| is_uri_text(m));
+        }
+        self.resource_name = self.resource_name.map(|n| clean(&n).into_owned());
+        self.resource = canonical_string(&resource);
+        Ok(self)
+    }
+}
+
+/// Every entry a scope token, or the document is refused.
+fn check_scopes(what: &'static str, scopes: Option<&[String]>) -> Result<(), Error> {
+    match scopes.unwrap_or_default().iter().find(|s| !is_scope_token(s)) {
+        Some(bad) => Err(Error::BadScope {
+            what,
+            scope: sanitize(bad),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Whether a PRM `resource` names the server at `server`: the same URL; or, with `allow_prefix` (the
+/// document came from the origin's root well-known URL), the same origin with a path that is a prefix of the
+/// server's path, segment by segment, as the TypeScript SDK accepts. The loopback names count as one origin.
+pub fn resource_matches(resource: &str, server: &Url, allow_prefix: bool) -> bool {
     let Ok(resource) = Url::parse(resource) else {
         return false;
     };
-    if canonical_string(&resource) == canonical_string(server) {
-        return true;
-    }
-    if resource.query().is_some() || origin_key(&resource) != origin_key(server) {
+    if origin_key(&resource) != origin_key(server) {
         return false;
     }
     let prefix = resource.path().trim_end_matches('/');
     let path = server.path().trim_end_matches('/');
-    path == prefix || path.starts_with(&format!("{prefix}/"))
+    if prefix == path && resource.query() == server.query() {
+        return true;
+    }
+    if !allow_prefix || resource.query().is_some() {
+        return false;
+    }
+    path.starts_with(&format!("{prefix}/"))
 }
 
 /// Whether two issuer identifiers are the same. RFC 8414 §3.3 asks for identical strings; the only
@@ -133,17 +230,19 @@ mod tests {
     #[test]
     fn resource_matching() {
         let server = Url::parse("https://h.example/api/mcp").unwrap();
-        assert!(resource_matches("https://h.example/api/mcp", &server));
-        assert!(resource_matches("https://h.example/api/mcp/", &server));
-        assert!(resource_matches("https://h.example", &server));
-        assert!(resource_matches("https://h.example/api", &server));
-        assert!(!resource_matches("https://h.example/ap", &server));
-        assert!(!resource_matches("https://other.example/api/mcp", &server));
-        assert!(!resource_matches("http://h.example/api/mcp", &server));
-        assert!(!resource_matches("not a url", &server));
+        assert!(resource_matches("https://h.example/api/mcp", &server, false));
+        assert!(resource_matches("https://h.example/api/mcp/", &server, false));
+        assert!(resource_matches("https://h.example", &server, true));
+        assert!(resource_matches("https://h.example/api", &server, true));
+        // A prefix only from the root well-known URL.
+        assert!(!resource_matches("https://h.example", &server, false));
+        assert!(!resource_matches("https://h.example/ap", &server, true));
+        assert!(!resource_matches("https://other.example/api/mcp", &server, true));
+        assert!(!resource_matches("http://h.example/api/mcp", &server, true));
+        assert!(!resource_matches("not a url", &server, true));
         let local = Url::parse("http://127.0.0.1:3000/mcp").unwrap();
-        assert!(resource_matches("http://localhost:3000/mcp", &local));
-        assert!(!resource_matches("http://localhost:3001/mcp", &local));
+        assert!(resource_matches("http://localhost:3000/mcp", &local, false));
+        assert!(!resource_matches("http://localhost:3001/mcp", &local, false));
     }
 
     #[test]

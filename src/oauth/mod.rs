@@ -4,7 +4,8 @@
 //! - [`http`]: the one HTTP client (timeouts, no redirects, body cap, HTTPS-or-loopback rule).
 //! - [`challenge`]: `WWW-Authenticate` parsing (RFC 9110 §11.6.1, RFC 6750 §3).
 //! - [`metadata`]: RFC 9728 and RFC 8414 documents, and the rules a document must pass to be used.
-//! - [`discovery`]: from an MCP server URL to its authorization server (MCP 2025-03-26 to 2026-07-28).
+//! - [`discovery`]: from an MCP server URL to its authorization server (MCP 2025-03-26 to 2026-07-28);
+//!   [`wellknown`]: where it looks.
 //! - [`registration`]: RFC 7591 dynamic client registration, and the [`ClientRegistration`] it yields.
 //! - [`authorize`]: the authorization request (PKCE S256, `state`, `resource`) and the checks of its
 //!   response (`state`, RFC 9207 `iss`).
@@ -25,6 +26,7 @@ pub mod registration;
 pub mod revocation;
 pub mod scope;
 pub mod token;
+pub mod wellknown;
 
 pub use authorize::{AuthorizationRequest, PendingAuthorization};
 pub use callback::{CallbackResult, CallbackServer, start_callback_server};

@@ -281,6 +281,20 @@ pub async fn register_client(
         }
         .into());
     }
+    // RFC 6749 Appendix A: client_id and client_secret are VSCHAR; nothing else is stored or sent.
+    let vschar = |t: &str| t.bytes().all(|b| (0x20..=0x7E).contains(&b));
+    for (what, value) in [
+        ("client_id", Some(&parsed.client_id)),
+        ("client_secret", parsed.client_secret.as_ref()),
+    ] {
+        if value.is_some_and(|v| !vschar(v)) {
+            return Err(RegistrationError::BadCredential {
+                endpoint: redact_for_display(&endpoint),
+                what,
+            }
+            .into());
+        }
+    }
     if let Some(uris) = &parsed.redirect_uris
         && !uris.iter().any(|u| u == redirect_uri)
     {
@@ -298,14 +312,31 @@ pub async fn register_client(
         token_endpoint_auth_method: Some(
             parsed
                 .token_endpoint_auth_method
+                .filter(|m| crate::urls::is_uri_text(m))
                 .unwrap_or_else(|| auth_method.as_str().to_owned()),
         ),
         issuer: None,
         redirect_uri: redirect_uri.to_owned(),
         registered_at: now,
         source: ClientSource::Dynamic,
-        registration_response: Some(raw.into()),
+        registration_response: Some(terminal_safe(raw).into()),
     })
+}
+
+/// The registration response as it is kept: every string made terminal-safe (it is shown nowhere, but a
+/// server's text is stored only once it cannot steer a terminal).
+fn terminal_safe(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => Value::String(crate::text::clean(&s).into_owned()),
+        Value::Array(items) => Value::Array(items.into_iter().map(terminal_safe).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (crate::text::clean(&k).into_owned(), terminal_safe(v)))
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use super::error::{Error, ErrorResponse, TokenError};
 use super::http::{HttpClient, describe_json_error};
 use super::metadata::ServerMetadata;
 use super::registration::{AuthMethod, ClientRegistration};
+use super::scope::is_scope_token;
 use crate::secret::Secret;
 use crate::text::sanitize;
 use crate::urls::{UrlError, parse_endpoint};
@@ -44,15 +45,28 @@ impl IssuedToken {
         if access.is_empty() {
             return Err(TokenError::EmptyAccessToken);
         }
+        // RFC 6749 Appendix A: tokens are VSCHAR (printable ASCII and space); nothing else is stored.
+        let vschar = |t: &str| t.bytes().all(|b| (0x20..=0x7E).contains(&b));
+        if !vschar(access) {
+            return Err(TokenError::BadTokenText { what: "access_token" });
+        }
+        let refresh_token = response
+            .refresh_token()
+            .map(|t| t.secret().clone())
+            .filter(|t| !t.is_empty());
+        if refresh_token.as_deref().is_some_and(|t| !vschar(t)) {
+            return Err(TokenError::BadTokenText { what: "refresh_token" });
+        }
+        let scopes: Option<Vec<String>> = response
+            .scopes()
+            .map(|granted| granted.iter().map(|s| s.to_string()).collect());
+        if let Some(bad) = scopes.iter().flatten().find(|s| !is_scope_token(s)) {
+            return Err(TokenError::BadScope { scope: sanitize(bad) });
+        }
         Ok(IssuedToken {
             access_token: Secret::new(access.clone()),
-            refresh_token: response
-                .refresh_token()
-                .map(|t| Secret::new(t.secret().clone()))
-                .filter(|t| !t.expose().is_empty()),
-            scopes: response
-                .scopes()
-                .map(|granted| granted.iter().map(|s| s.to_string()).collect()),
+            refresh_token: refresh_token.map(Secret::new),
+            scopes,
             expires_in: response.expires_in().map(|d| d.as_secs().min(MAX_EXPIRES_IN)),
         })
     }

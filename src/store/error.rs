@@ -80,6 +80,14 @@ pub enum StoreError {
         /// What SQLite said.
         source: rusqlite::Error,
     },
+    /// Something at the database's path that another user could have put there or could read.
+    #[error("{}: {reason}; refusing to use it (another user could read or replace the tokens)", path.display())]
+    Unsafe {
+        /// The file or directory.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: UnsafeReason,
+    },
     /// A record that does not decode.
     #[error("stored record {key} is unreadable ({source}); it may have been written by a newer version")]
     Record {
@@ -87,5 +95,35 @@ pub enum StoreError {
         key: String,
         /// What serde said.
         source: serde_json::Error,
+    },
+}
+
+/// Why a file at the database's path is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UnsafeReason {
+    /// A symbolic link (it could point anywhere, and be changed).
+    #[error("is a symbolic link")]
+    SymbolicLink,
+    /// A directory, a device, a socket.
+    #[error("is not a regular file")]
+    NotAFile,
+    /// A file of another user.
+    #[error("belongs to another user (uid {uid})")]
+    OwnedByOther {
+        /// Its owner.
+        uid: u32,
+    },
+    /// A directory others may write to, without the sticky bit.
+    #[error("is a directory others may write to (mode {mode:04o})")]
+    DirectoryWritableByOthers {
+        /// Its mode.
+        mode: u32,
+    },
+    /// Group or other permission bits that cannot be removed.
+    #[error("has mode {mode:04o}, readable by others, and it cannot be made private")]
+    CannotTighten {
+        /// Its mode.
+        mode: u32,
     },
 }

@@ -4,9 +4,6 @@
 //! JSON text. Typed records are built on top of it in `tokens.rs` and `servers.rs`; this file knows nothing
 //! of OAuth.
 
-use std::fs::{self, OpenOptions};
-use std::io::Read;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -14,6 +11,7 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use super::error::StoreError;
+use super::files;
 
 /// How long a writer waits for another process's transaction before giving up. Long enough for a TUI and a
 /// few CLI processes to take turns; each of our transactions is a handful of statements.
@@ -133,30 +131,45 @@ impl SqliteKv {
 
     /// Like [`SqliteKv::open`], and collects what the user should know but that is not an error (a
     /// database file whose permissions were looser than 0600 and have been tightened, say).
+    ///
+    /// Before anything is opened, what another local user could have put at the path is refused
+    /// ([`files::check_safe`]): a symbolic link, a file (or `-wal`/`-shm`) of another user, a directory
+    /// anyone may write to. SQLite then opens the file without following links.
     pub fn open_reporting(path: &Path, mode: OpenMode, warnings: &mut Vec<String>) -> Result<Self, StoreError> {
-        let exists = path.exists();
+        let exists = files::check_safe(path)?;
         if !exists && mode == OpenMode::ReadOnly {
             return Err(StoreError::Missing { path: path.to_owned() });
         }
         if exists {
-            check_header(path)?;
+            files::check_header(path)?;
         }
         if mode == OpenMode::ReadWrite {
-            prepare_file(path, exists, warnings)?;
+            files::prepare(path, exists, warnings)?;
         }
         let flags = match mode {
-            OpenMode::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            OpenMode::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        };
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| StoreError::sqlite(path, e))?;
-        let kv = SqliteKv {
-            conn: Mutex::new(conn),
-            path: path.to_owned(),
-        };
-        match kv.configure(mode) {
-            Err(StoreError::ReadOnly { .. }) if mode == OpenMode::ReadOnly => Self::open_immutable(path),
-            Err(e) => Err(e),
-            Ok(()) => Ok(kv),
+            OpenMode::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
+            OpenMode::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
+        } | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW;
+        let opened = Connection::open_with_flags(path, flags).map_err(|e| StoreError::sqlite(path, e));
+        let configured = opened.and_then(|conn| {
+            let kv = SqliteKv {
+                conn: Mutex::new(conn),
+                path: path.to_owned(),
+            };
+            kv.configure(mode).map(|()| kv)
+        });
+        match configured {
+            // Reading needs the shared-memory file beside a WAL database; on a read-only file system or a
+            // full disk it cannot be made. When there is no WAL content that it would miss, read the file
+            // as immutable instead (no locks, no -shm): a valid token stays readable.
+            Err(
+                StoreError::ReadOnly { .. }
+                | StoreError::DiskFull { .. }
+                | StoreError::CannotOpen { .. }
+                | StoreError::Io { .. },
+            ) if mode == OpenMode::ReadOnly && !files::has_wal_content(path) => Self::open_immutable(path),
+            other => other,
         }
     }
 
@@ -167,7 +180,10 @@ impl SqliteKv {
         let mut uri =
             url::Url::from_file_path(&absolute).map_err(|()| StoreError::ReadOnly { path: path.to_owned() })?;
         uri.set_query(Some("immutable=1"));
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW;
         let conn = Connection::open_with_flags(uri.as_str(), flags).map_err(|e| StoreError::sqlite(path, e))?;
         let kv = SqliteKv {
             conn: Mutex::new(conn),
@@ -366,92 +382,6 @@ fn prefix_end(prefix: &str) -> String {
     end
 }
 
-/// Refuse files that are not SQLite before SQLite touches them: opening a random file read-write and setting
-/// WAL could otherwise write to it.
-fn check_header(path: &Path) -> Result<(), StoreError> {
-    const MAGIC: &[u8; 16] = b"SQLite format 3\0";
-    let mut file = match fs::File::open(path) {
-        Ok(file) => file,
-        Err(source) => return Err(StoreError::io(path, "cannot read the database", source)),
-    };
-    let mut header = [0u8; 16];
-    let mut read = 0;
-    while read < header.len() {
-        match file.read(&mut header[read..]) {
-            Ok(0) => break,
-            Ok(n) => read += n,
-            Err(source) => return Err(StoreError::io(path, "cannot read the database", source)),
-        }
-    }
-    // An empty file is what SQLite itself creates before the first write; treat it as a new database.
-    if read == 0 || (read == header.len() && &header == MAGIC) {
-        Ok(())
-    } else {
-        Err(StoreError::NotADatabase { path: path.to_owned() })
-    }
-}
-
-/// Create the directory (0700) and the file (0600) before SQLite opens it, so the tokens inside are never
-/// readable by others, not even for a moment; tighten an existing file that is looser.
-fn prepare_file(path: &Path, exists: bool, warnings: &mut Vec<String>) -> Result<(), StoreError> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
-        && !dir.exists()
-    {
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(|source| StoreError::io(dir, "cannot create the database directory", source))?;
-    }
-    if !exists {
-        OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(|source| StoreError::io(path, "cannot create the database", source))?;
-        return Ok(());
-    }
-    for file in sqlite_files(path) {
-        tighten(&file, 0o600, warnings);
-    }
-    Ok(())
-}
-
-/// The database file and the WAL and shared-memory files beside it, where they exist.
-fn sqlite_files(path: &Path) -> Vec<PathBuf> {
-    let mut files = vec![path.to_owned()];
-    for suffix in ["-wal", "-shm"] {
-        let mut name = path.as_os_str().to_owned();
-        name.push(suffix);
-        let side = PathBuf::from(name);
-        if side.exists() {
-            files.push(side);
-        }
-    }
-    files
-}
-
-/// Remove permission bits beyond `mode`; when that is not possible, say so as a warning.
-pub fn tighten(path: &Path, mode: u32, warnings: &mut Vec<String>) {
-    let Ok(meta) = fs::metadata(path) else { return };
-    let current = meta.permissions().mode() & 0o777;
-    if current & !mode == 0 {
-        return;
-    }
-    match fs::set_permissions(path, fs::Permissions::from_mode(current & mode)) {
-        Ok(()) => warnings.push(format!(
-            "{} had mode {current:04o}, readable by others; changed it to {:04o}",
-            path.display(),
-            current & mode
-        )),
-        Err(e) => warnings.push(format!(
-            "{} has mode {current:04o}, readable by others, and could not be changed: {e}",
-            path.display()
-        )),
-    }
-}
-
 impl StoreError {
     pub(crate) fn sqlite(path: &Path, e: rusqlite::Error) -> Self {
         let path = path.to_owned();
@@ -473,7 +403,10 @@ impl StoreError {
         }
     }
 
-    fn io(path: &Path, action: &'static str, source: std::io::Error) -> Self {
+    pub(super) fn io(path: &Path, action: &'static str, source: std::io::Error) -> Self {
+        if source.kind() == std::io::ErrorKind::StorageFull {
+            return StoreError::DiskFull { path: path.to_owned() };
+        }
         StoreError::Io {
             path: path.to_owned(),
             action,

@@ -9,12 +9,14 @@
 //! - [`accounts`]: every account as the user sees it, with a status computed from the stored token.
 //! - [`location`]: where the database file is by default.
 //! - [`error`]: what can go wrong ([`StoreError`]).
+//! - [`files`]: the database's files, ours alone: what another user could put at its path is refused.
 //! - [`process`]: lease owner ids and process liveness.
 //!
 //! This module never does network I/O.
 
 pub mod accounts;
 pub mod error;
+pub mod files;
 pub mod kv;
 pub mod lease;
 pub mod location;
@@ -23,7 +25,7 @@ pub mod records;
 pub mod tokens;
 
 pub use accounts::{Account, Status, Unreadable, load_accounts};
-pub use error::StoreError;
+pub use error::{StoreError, UnsafeReason};
 pub use kv::{KvStore, KvStoreExt, OpenMode, SqliteKv, Write};
 pub use lease::LeaseGuard;
 pub use records::{
