@@ -113,15 +113,17 @@ impl ServerMetadata {
             .map(|u| endpoint("revocation_endpoint", &u))
             .transpose()?;
         check_scopes("scopes_supported", self.scopes_supported.as_deref())?;
-        for list in [
+        for values in [
             &mut self.response_types_supported,
             &mut self.grant_types_supported,
             &mut self.code_challenge_methods_supported,
             &mut self.token_endpoint_auth_methods_supported,
-        ] {
-            if let Some(values) = list {
-                values.retain(|v| is_uri_text(v));
-            }
+        ]
+        .into_iter()
+        .flatten()
+        {
+            values.retain(|v| is_uri_text(v));
+        }
         }
         if let Some(types) = &self.response_types_supported
             && !types.iter().any(|t| t == "code")
