@@ -124,7 +124,6 @@ impl ServerMetadata {
         {
             values.retain(|v| is_uri_text(v));
         }
-        }
         if let Some(types) = &self.response_types_supported
             && !types.iter().any(|t| t == "code")
         {
