@@ -8,8 +8,13 @@
 //! constant time): one that comes earlier, or with another state (a tab left from an earlier attempt, a
 //! forgery), is refused, counted, and reported at once ([`CallbackServer::refusals`]), and cannot end the
 //! login that is waiting. Dropping or shutting down the server frees the port.
+//!
+//! Anything on this machine can connect, so the listener holds at most [`MAX_CONNECTIONS`] connections
+//! (more are closed at once), gives each [`HEADER_READ_TIMEOUT`] to send its request head, answers one
+//! request per connection, and closes every connection when the server stops: none outlives the login.
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,9 +23,12 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use hyper::service::Service as _;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use subtle::ConstantTimeEq;
-use tokio::sync::{oneshot, watch};
-use tokio::task::JoinHandle;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot, watch};
+use tokio::task::{JoinHandle, JoinSet};
 
 use super::error::Error;
 use crate::secret::Secret;
@@ -31,6 +39,10 @@ pub const CALLBACK_PATH: &str = "/callback";
 const VERDICT_WAIT: Duration = Duration::from_secs(60);
 /// How long shutdown waits for an in-flight browser request before cutting it off.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+/// Connections held at once; a browser opens a few, a flood gets no more.
+pub const MAX_CONNECTIONS: usize = 16;
+/// How long a connection may take to send its request head.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
 
 const PAGE: &str = include_str!("../../assets/callback.html");
 
@@ -155,12 +167,7 @@ pub async fn start_callback_server(
         .fallback(|| async { page(StatusCode::NOT_FOUND, "Not found", "There is nothing here.", false) })
         .with_state(shared.clone());
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let serve = axum::serve(listener, app).with_graceful_shutdown(async {
-            let _ = stop_rx.await;
-        });
-        let _ = serve.await;
-    });
+    let task = tokio::spawn(serve(listener, app, stop_rx));
     let redirect_uri = format!("http://{addr}{CALLBACK_PATH}");
     Ok((
         CallbackServer {
@@ -172,6 +179,65 @@ pub async fn start_callback_server(
         redirect_uri,
         result_rx,
     ))
+}
+
+/// Accept connections until `stop`, within the limits above; then let a request in flight finish (for
+/// [`SHUTDOWN_GRACE`]), close the idle ones at once, and cut off the rest.
+async fn serve(listener: tokio::net::TcpListener, app: Router, mut stop: oneshot::Receiver<()>) {
+    let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let (closing_tx, closing) = watch::channel(false);
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                // Over the cap: dropping the stream closes it.
+                let Ok(permit) = permits.clone().try_acquire_owned() else { continue };
+                connections.spawn(connection(stream, app.clone(), closing.clone(), permit));
+            }
+        }
+    }
+    drop(listener);
+    let _ = closing_tx.send(true);
+    let drained = async { while connections.join_next().await.is_some() {} };
+    if tokio::time::timeout(SHUTDOWN_GRACE, drained).await.is_err() {
+        connections.shutdown().await;
+    }
+}
+
+/// One connection: one request, its head within [`HEADER_READ_TIMEOUT`]. When the server closes, a
+/// connection whose request head is not complete is closed at once; one being answered may finish.
+async fn connection(
+    stream: tokio::net::TcpStream,
+    app: Router,
+    mut closing: watch::Receiver<bool>,
+    _permit: OwnedSemaphorePermit,
+) {
+    let answering = Arc::new(AtomicBool::new(false));
+    let app = TowerToHyperService::new(app);
+    let started = answering.clone();
+    let service = hyper::service::service_fn(move |request| {
+        started.store(true, Ordering::Relaxed);
+        app.call(request)
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .keep_alive(false)
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        // The only change is to closed (or the sender is gone: closed too).
+        _ = closing.changed() => {
+            if answering.load(Ordering::Relaxed) {
+                conn.as_mut().graceful_shutdown();
+                let _ = conn.await;
+            }
+        }
+    }
 }
 
 async fn handle(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Response {

@@ -151,3 +151,79 @@ async fn no_answer_is_accepted_before_the_state_exists_and_each_refusal_is_repor
     assert_eq!(browser.await.unwrap().0, 200);
     server.shutdown().await;
 }
+
+/// How many of `streams` are still open: a read that neither ends nor fails within 50 ms.
+async fn still_open(streams: &mut [tokio::net::TcpStream]) -> usize {
+    use tokio::io::AsyncReadExt;
+    let mut open = 0;
+    for stream in streams.iter_mut() {
+        let mut buf = [0u8; 256];
+        if tokio::time::timeout(Duration::from_millis(50), stream.read(&mut buf))
+            .await
+            .is_err()
+        {
+            open += 1;
+        }
+    }
+    open
+}
+
+/// `n` connections that start a request and never finish its head.
+async fn half_open(addr: std::net::SocketAddr, n: usize) -> Vec<tokio::net::TcpStream> {
+    use tokio::io::AsyncWriteExt;
+    let mut streams = Vec::new();
+    for _ in 0..n {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        // A closed connection may refuse the write; what counts is whether it stays open.
+        let _ = stream
+            .write_all(b"GET /callback?code=c&state=s HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            .await;
+        streams.push(stream);
+    }
+    // Let the listener accept (or close) them all.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    streams
+}
+
+#[tokio::test]
+async fn half_open_connections_are_capped_timed_out_and_closed_when_the_login_ends() {
+    use mcp_accounts::oauth::callback::{HEADER_READ_TIMEOUT, MAX_CONNECTIONS};
+    let (server, redirect_uri, mut results) = start_callback_server(0).await.unwrap();
+    server.expect_state("s1");
+    let addr = server.local_addr();
+
+    let mut flood = half_open(addr, 50).await;
+    assert_eq!(
+        still_open(&mut flood).await,
+        MAX_CONNECTIONS,
+        "the connections over the cap were closed"
+    );
+
+    // Slow heads are cut off; then the browser gets through.
+    tokio::time::sleep(HEADER_READ_TIMEOUT).await;
+    assert_eq!(
+        still_open(&mut flood).await,
+        0,
+        "no head within {HEADER_READ_TIMEOUT:?}: closed"
+    );
+    let browser = tokio::spawn(get(format!("{redirect_uri}?code=real&state=s1")));
+    let mut result = tokio::time::timeout(Duration::from_secs(5), &mut results)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(result.code.as_ref().unwrap().expose(), "real");
+    result.answer(Verdict::Success("ok".into()));
+    assert_eq!(browser.await.unwrap().0, 200);
+
+    // The login ends: every connection goes with it, at once.
+    let mut late = half_open(addr, 10).await;
+    assert_eq!(still_open(&mut late).await, 10);
+    let started = std::time::Instant::now();
+    server.shutdown().await;
+    assert_eq!(still_open(&mut late).await, 0, "a connection outlived the login");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "took {:?}",
+        started.elapsed()
+    );
+}
