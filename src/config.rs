@@ -10,15 +10,49 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
-/// The HTTP limits, with the timeout from `MCP_ACCOUNTS_HTTP_TIMEOUT` when it is a positive number.
+/// The environment variable of the per-request timeout.
+const TIMEOUT_VAR: &str = "MCP_ACCOUNTS_HTTP_TIMEOUT";
+/// The timeouts accepted, in seconds; values outside are clamped.
+const TIMEOUT_RANGE: (f64, f64) = (0.1, 3600.0);
+
+/// What `MCP_ACCOUNTS_HTTP_TIMEOUT` says.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TimeoutSetting {
+    /// Not set (or empty): the default.
+    Default,
+    /// A timeout, with a warning when it was clamped into range.
+    Seconds(f64, Option<String>),
+}
+
+/// Parse `MCP_ACCOUNTS_HTTP_TIMEOUT`: seconds, a positive number; values outside 0.1..=3600 are clamped
+/// (with a warning). `Err` says what is wrong in one line.
+pub fn timeout_setting(value: Option<&str>) -> Result<TimeoutSetting, String> {
+    let Some(raw) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(TimeoutSetting::Default);
+    };
+    let (low, high) = TIMEOUT_RANGE;
+    let bad = || {
+        format!(
+            "{TIMEOUT_VAR}={:?} is not a number of seconds (a positive number, such as 30 or 2.5)",
+            mcp_accounts::text::shorten(raw)
+        )
+    };
+    let secs: f64 = raw.parse().map_err(|_| bad())?;
+    if secs.is_nan() || secs <= 0.0 {
+        return Err(bad());
+    }
+    let clamped = secs.clamp(low, high);
+    let warning =
+        (clamped != secs).then(|| format!("{TIMEOUT_VAR}={raw} is outside {low} to {high} seconds; using {clamped}"));
+    Ok(TimeoutSetting::Seconds(clamped, warning))
+}
+
+/// The HTTP limits, with the timeout of `MCP_ACCOUNTS_HTTP_TIMEOUT` (checked at start by
+/// [`timeout_setting`]; a bad value here means the default).
 pub fn http_config() -> HttpConfig {
-    match std::env::var("MCP_ACCOUNTS_HTTP_TIMEOUT")
-        .ok()
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s > 0.0)
-    {
-        Some(secs) => HttpConfig::with_timeout(Duration::from_secs_f64(secs)),
-        None => HttpConfig::default(),
+    match timeout_setting(std::env::var(TIMEOUT_VAR).ok().as_deref()) {
+        Ok(TimeoutSetting::Seconds(secs, _)) => HttpConfig::with_timeout(Duration::from_secs_f64(secs)),
+        _ => HttpConfig::default(),
     }
 }
 
@@ -56,5 +90,33 @@ where
         writer.write_str("http: ")?;
         ctx.field_format().format_fields(writer.by_ref(), event)?;
         writeln!(writer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_are_parsed_clamped_and_refused_in_words() {
+        assert_eq!(timeout_setting(None), Ok(TimeoutSetting::Default));
+        assert_eq!(timeout_setting(Some(" ")), Ok(TimeoutSetting::Default));
+        assert_eq!(timeout_setting(Some("2.5")), Ok(TimeoutSetting::Seconds(2.5, None)));
+        let Ok(TimeoutSetting::Seconds(secs, Some(warning))) = timeout_setting(Some("1e20")) else {
+            panic!("clamped")
+        };
+        assert_eq!(secs, 3600.0);
+        assert!(warning.contains("using 3600"), "{warning}");
+        assert!(matches!(
+            timeout_setting(Some("inf")),
+            Ok(TimeoutSetting::Seconds(3600.0, Some(_)))
+        ));
+        for bad in ["abc", "0", "-1", "NaN", "1s"] {
+            let e = timeout_setting(Some(bad));
+            assert!(
+                matches!(&e, Err(m) if m.contains("is not a number of seconds")),
+                "{bad}: {e:?}"
+            );
+        }
     }
 }

@@ -169,6 +169,7 @@ pub fn write_fixtures(path: &std::path::Path, fixtures: impl IntoIterator<Item =
             resource: f.url.clone(),
             obtained_at: now,
             last_refresh: None,
+            generation: 0,
         };
         let client = ClientRegistration {
             client_id: login.client_id.clone(),

@@ -12,7 +12,7 @@ use mcp_accounts::urls::{canonical_server_url, check_transport, parse_endpoint};
 fuzz_target!(|data: &[u8]| {
     if let Ok(prm) = serde_json::from_slice::<ProtectedResourceMetadata>(data) {
         let server = url::Url::parse("https://mcp.example.com/a/mcp").unwrap();
-        let _ = resource_matches(&prm.resource, &server);
+        let _ = resource_matches(&prm.resource, &server, true);
         for issuer in &prm.authorization_servers {
             if let Ok(url) = parse_endpoint("issuer", issuer) {
                 let _ = authorization_server_metadata_urls(&url);

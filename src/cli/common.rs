@@ -99,7 +99,8 @@ pub fn open_for_writing(location: &DbLocation) -> Result<Store, CliError> {
     if location.is_default
         && let Some(dir) = location.path.parent()
     {
-        // Our own directory: keep it private even if something loosened it.
+        // Our own directory: keep it private even if something loosened it (once it is known to be ours).
+        mcp_accounts::store::files::check_safe(&location.path)?;
         mcp_accounts::store::files::tighten(dir, 0o700, &mut warnings)?;
     }
     let kv = SqliteKv::open_reporting(&location.path, OpenMode::ReadWrite, &mut warnings);
@@ -111,7 +112,12 @@ pub fn open_for_writing(location: &DbLocation) -> Result<Store, CliError> {
 
 /// Open the store to read it, without creating anything: `None` when there is no database yet.
 pub fn open_for_reading(location: &DbLocation) -> Result<Option<Store>, CliError> {
-    match SqliteKv::open(&location.path, OpenMode::ReadOnly) {
+    let mut warnings = Vec::new();
+    let opened = SqliteKv::open_reporting(&location.path, OpenMode::ReadOnly, &mut warnings);
+    for warning in &warnings {
+        eprintln!("warning: {}", one_line(warning));
+    }
+    match opened {
         Ok(kv) => Ok(Some(KvTokenStore::new(kv))),
         Err(StoreError::Missing { .. }) => Ok(None),
         Err(e) => Err(e.into()),

@@ -132,12 +132,12 @@ pub enum Error {
         detail: String,
     },
     /// No complete answer within the total timeout.
-    #[error("{url} did not answer within {secs} s")]
+    #[error("{url} did not answer within {} s", seconds(timeout))]
     Timeout {
         /// The URL, without its query.
         url: String,
-        /// The timeout.
-        secs: u64,
+        /// The timeout (shown as `30 s`, `0.5 s`).
+        timeout: std::time::Duration,
     },
     /// A body over the cap.
     #[error("{url} sent more than {limit} bytes; refused")]
@@ -450,4 +450,10 @@ impl TokenError {
             _ => None,
         }
     }
+}
+
+/// A duration in seconds as people write it: `30`, `0.5`, `2.25`.
+fn seconds(duration: &std::time::Duration) -> String {
+    let text = format!("{:.3}", duration.as_secs_f64());
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }

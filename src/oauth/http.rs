@@ -9,7 +9,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
@@ -125,7 +125,11 @@ pub fn describe_json_error(e: &serde_json::Error) -> String {
 /// The HTTP client. Cheap to clone; clones share the connection pool.
 #[derive(Clone)]
 pub struct HttpClient {
-    inner: reqwest::Client,
+    /// For remote hosts: reqwest's default, which honours the system's proxy settings.
+    proxied: Arc<OnceLock<reqwest::Client>>,
+    /// For this machine: never through a proxy, since a refresh token would travel to it in clear text
+    /// over plain http.
+    direct: Arc<OnceLock<reqwest::Client>>,
     config: Arc<HttpConfig>,
 }
 
@@ -138,19 +142,37 @@ impl std::fmt::Debug for HttpClient {
 }
 
 impl HttpClient {
-    /// Build the client. TLS certificates are verified against the Mozilla roots bundled with rustls.
+    /// Build the client. TLS certificates are verified against the Mozilla roots bundled with rustls. The
+    /// two underlying clients are made on first use (each costs a TLS setup).
     pub fn new(config: HttpConfig) -> Result<Self, Error> {
-        let inner = reqwest::Client::builder()
+        let client = HttpClient {
+            proxied: Arc::new(OnceLock::new()),
+            direct: Arc::new(OnceLock::new()),
+            config: Arc::new(config),
+        };
+        // Fail here, not on the first request, when TLS cannot be set up at all.
+        client.client_for(true)?;
+        Ok(client)
+    }
+
+    /// The reqwest client for a URL on this machine (`loopback`) or elsewhere.
+    fn client_for(&self, loopback: bool) -> Result<&reqwest::Client, Error> {
+        let cell = if loopback { &self.direct } else { &self.proxied };
+        if let Some(client) = cell.get() {
+            return Ok(client);
+        }
+        let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.timeout)
-            .user_agent(concat!("mcp-accounts/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(self.config.connect_timeout)
+            .timeout(self.config.timeout)
+            .user_agent(concat!("mcp-accounts/", env!("CARGO_PKG_VERSION")));
+        if loopback {
+            builder = builder.no_proxy();
+        }
+        let client = builder
             .build()
             .map_err(|e| Error::HttpSetup { detail: e.to_string() })?;
-        Ok(HttpClient {
-            inner,
-            config: Arc::new(config),
-        })
+        Ok(cell.get_or_init(|| client))
     }
 
     /// The limits in use.
@@ -169,7 +191,8 @@ impl HttpClient {
         check_transport(url)?;
         let shown = redact_for_display(url);
         let started = Instant::now();
-        let mut request = self.inner.request(method.clone(), url.clone()).headers(headers);
+        let client = self.client_for(crate::urls::is_loopback_url(url))?;
+        let mut request = client.request(method.clone(), url.clone()).headers(headers);
         if let Some(body) = body {
             request = request.body(body);
         }
@@ -219,7 +242,7 @@ impl HttpClient {
         if e.is_timeout() {
             return Error::Timeout {
                 url: shown.to_owned(),
-                secs: self.config.timeout.as_secs().max(1),
+                timeout: self.config.timeout,
             };
         }
         // The innermost cause is the useful part ("Connection refused (os error 111)", a TLS failure…);

@@ -151,6 +151,12 @@ pub fn stored_token(
             ok: true,
             error: None,
         }),
+        // A login's token starts a sequence of its own (a time-based start, so that a login between two
+        // reads never looks like the same issue); a refresh continues it.
+        generation: match previous {
+            Some(prev) => prev.generation.wrapping_add(1),
+            None => (now as u64) << 20,
+        },
     }
 }
 
@@ -177,6 +183,7 @@ mod tests {
             resource: "https://mcp.example".into(),
             obtained_at: 0,
             last_refresh: None,
+            generation: 0,
         };
         let now = 1_000_000;
         let t = stored_token(

@@ -96,7 +96,7 @@ impl Session {
             match self.store.get_token(name)? {
                 None => return Err(self.needs_login(name, NeedsLogin::LoggedOutMeanwhile)),
                 Some(current)
-                    if current.access_token != start.access_token
+                    if current.generation != start.generation
                         && (margin.is_none() || fresh(&current, margin, self.now())) =>
                 {
                     return Ok(current);
@@ -123,7 +123,7 @@ impl Session {
         let logged_out = || self.needs_login(name, NeedsLogin::LoggedOutMeanwhile);
         // Another process may have refreshed between our first read and taking the lease.
         let current = self.store.get_token(name)?.ok_or_else(logged_out)?;
-        if current.access_token != start.access_token && (margin.is_none() || fresh(&current, margin, self.now())) {
+        if current.generation != start.generation && (margin.is_none() || fresh(&current, margin, self.now())) {
             return Ok(current);
         }
         let Some(refresh_token) = current.refresh_token.clone() else {

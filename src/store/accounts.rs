@@ -195,6 +195,7 @@ mod tests {
             resource: "r".into(),
             obtained_at: 0,
             last_refresh: None,
+            generation: 0,
         };
         assert_eq!(token_status(&token(Some(1000)), 1000), Status::Expired);
         assert_eq!(token_status(&token(Some(1299)), 1000), Status::Expiring);

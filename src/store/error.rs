@@ -120,6 +120,12 @@ pub enum UnsafeReason {
         /// Its mode.
         mode: u32,
     },
+    /// A directory that belongs to another user (who may replace the files in it).
+    #[error("is a directory of another user (uid {uid})")]
+    DirectoryOfOther {
+        /// Its owner.
+        uid: u32,
+    },
     /// Group or other permission bits that cannot be removed.
     #[error("has mode {mode:04o}, readable by others, and it cannot be made private")]
     CannotTighten {

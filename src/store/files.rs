@@ -29,6 +29,10 @@ pub fn check_safe(path: &Path) -> Result<bool, StoreError> {
                 if mode & 0o002 != 0 && mode & 0o1000 == 0 {
                     return refuse(dir, UnsafeReason::DirectoryWritableByOthers { mode: mode & 0o7777 });
                 }
+                // Its owner may do the same, whatever the mode says (root owns the system's directories).
+                if meta.uid() != euid && meta.uid() != 0 {
+                    return refuse(dir, UnsafeReason::DirectoryOfOther { uid: meta.uid() });
+                }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(source) => return Err(StoreError::io(dir, "cannot read the database directory", source)),
@@ -109,6 +113,11 @@ pub fn prepare(path: &Path, exists: bool, warnings: &mut Vec<String>) -> Result<
             .map_err(|source| StoreError::io(path, "cannot create the database", source))?;
         return Ok(());
     }
+    tighten_existing(path, warnings)
+}
+
+/// [`tighten`] the database and its `-wal` and `-shm` to 0600, those that exist.
+pub fn tighten_existing(path: &Path, warnings: &mut Vec<String>) -> Result<(), StoreError> {
     for file in sqlite_files(path).into_iter().filter(|f| f.exists()) {
         tighten(&file, 0o600, warnings)?;
     }

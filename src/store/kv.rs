@@ -143,8 +143,10 @@ impl SqliteKv {
         if exists {
             files::check_header(path)?;
         }
-        if mode == OpenMode::ReadWrite {
-            files::prepare(path, exists, warnings)?;
+        match mode {
+            OpenMode::ReadWrite => files::prepare(path, exists, warnings)?,
+            // Reading does not create anything, but tokens readable by others are made private (or refused).
+            OpenMode::ReadOnly => files::tighten_existing(path, warnings)?,
         }
         let flags = match mode {
             OpenMode::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,

@@ -178,6 +178,11 @@ pub struct StoredToken {
     /// The outcome of the last refresh attempt, successful or not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_refresh: Option<RefreshRecord>,
+    /// Which issue of the token this is: new for a login, one more for each successful refresh (not for a
+    /// failed one). Processes waiting for another's refresh watch it: a server may return the same access
+    /// token, so the token itself cannot tell that a refresh happened.
+    #[serde(default)]
+    pub generation: u64,
 }
 
 /// When a refresh was attempted and how it ended.

@@ -45,6 +45,7 @@ fn token(name: &str, expires_in: Option<i64>, refresh: bool) -> StoredToken {
         resource: format!("https://mcp.{name}.example.com/mcp"),
         obtained_at: NOW - 600,
         last_refresh: None,
+        generation: 0,
     }
 }
 

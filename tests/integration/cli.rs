@@ -27,6 +27,7 @@ fn token(access: &str, refresh: Option<&str>, expires_at: Option<i64>) -> Stored
         resource: "https://mcp.example/mcp".into(),
         obtained_at: now(),
         last_refresh: None,
+        generation: 0,
     }
 }
 

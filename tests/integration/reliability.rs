@@ -25,7 +25,21 @@ fn expire_locally(sb: &Sandbox, name: &str) {
 
 #[test]
 fn eight_processes_refresh_an_expired_token_exactly_once() {
-    let server = TestServer::start(Options::default()); // rotation and reuse detection on
+    eight_processes_refresh_once(Options::default()); // rotation and reuse detection on
+}
+
+/// Single-flight must not depend on the token changing: a server that answers a refresh with the same
+/// access token (a new expiry) once made 7 of 8 processes refresh.
+#[test]
+fn eight_processes_refresh_once_when_the_server_keeps_the_access_token() {
+    eight_processes_refresh_once(Options {
+        same_access_token_on_refresh: true,
+        ..Options::default()
+    });
+}
+
+fn eight_processes_refresh_once(options: Options) {
+    let server = TestServer::start(options);
     let sb = Sandbox::new();
     sb.ok(&["add", "test", &server.mcp_url()]);
     assert_eq!(sb.login("test", "normal").code, 0);

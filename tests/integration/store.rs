@@ -28,6 +28,7 @@ fn token(access: &str, refresh: Option<&str>) -> StoredToken {
         resource: "https://mcp.example/mcp".into(),
         obtained_at: 1_700_000_000,
         last_refresh: None,
+        generation: 0,
     }
 }
 

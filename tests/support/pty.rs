@@ -8,6 +8,8 @@ use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system}
 
 pub struct Pty {
     parser: Arc<Mutex<vt100::Parser>>,
+    /// Every byte the program wrote to the terminal.
+    raw: Arc<Mutex<Vec<u8>>>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn Child + Send + Sync>,
     _master: Box<dyn MasterPty + Send>,
@@ -35,21 +37,30 @@ impl Pty {
             0,
         )));
         let feed = parser.clone();
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let record = raw.clone();
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buf) {
                 if n == 0 {
                     break;
                 }
+                record.lock().unwrap().extend_from_slice(&buf[..n]);
                 feed.lock().unwrap().process(&buf[..n]);
             }
         });
         Pty {
             parser,
+            raw,
             writer,
             child,
             _master: pair.master,
         }
+    }
+
+    /// Every byte written to the terminal so far.
+    pub fn raw(&self) -> Vec<u8> {
+        self.raw.lock().unwrap().clone()
     }
 
     /// The screen as text.

@@ -26,7 +26,8 @@ pub(super) fn router(inner: Arc<Inner>) -> Router {
     for path in &paths {
         app = app.route(path, get(as_metadata));
     }
-    app.layer(middleware::from_fn_with_state(inner.clone(), record))
+    app.layer(middleware::from_fn_with_state(inner.clone(), super::poison::poison))
+        .layer(middleware::from_fn_with_state(inner.clone(), record))
         .with_state(inner)
 }
 
@@ -126,10 +127,16 @@ async fn prm_doc(State(inner): State<Arc<Inner>>, request: Request) -> Response 
     if !served {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     }
+    let resource = match inner.hostile() {
+        Some(Hostile::PrmResource(template)) => template
+            .replace("{BASE}", &inner.public_base().to_uppercase())
+            .replace("{base}", &inner.public_base()),
+        _ => inner.resource(),
+    };
     json_response(
         StatusCode::OK,
         json!({
-            "resource": inner.resource(),
+            "resource": resource,
             "authorization_servers": [inner.issuer()],
             "scopes_supported": inner.opts.scopes_supported,
             "bearer_methods_supported": ["header"],
@@ -527,7 +534,12 @@ async fn token(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes)
         }
         _ => return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "no"),
     };
-    let access = inner.next("at");
+    let is_refresh = get("grant_type") == "refresh_token";
+    let access = match d.family_access.get(&family) {
+        Some(same) if is_refresh && inner.opts.same_access_token_on_refresh => same.clone(),
+        _ => inner.next("at"),
+    };
+    d.family_access.insert(family, access.clone());
     d.access
         .insert(access.clone(), (now() + inner.opts.token_ttl_secs as i64, family));
     d.access_scopes.insert(access.clone(), scope.clone());
@@ -539,7 +551,6 @@ async fn token(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes)
     if !scope.is_empty() {
         response["scope"] = json!(scope);
     }
-    let is_refresh = get("grant_type") == "refresh_token";
     if inner.opts.issue_refresh_token && (!is_refresh || inner.opts.rotate_refresh_token) {
         let refresh = inner.next("rt");
         d.refresh.insert(

@@ -14,7 +14,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
@@ -22,7 +22,10 @@ use oauth2::{PkceCodeChallenge, PkceCodeVerifier};
 use serde_json::{Value, json};
 
 mod handlers;
+mod poison;
 use handlers::router;
+#[allow(unused_imports)] // the benches share this module and poison nothing
+pub use poison::{Doc, Poison};
 
 /// Where the protected resource metadata is published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +74,9 @@ pub enum Hostile {
     TokenBody(&'static str),
     /// The authorization endpoint sends the user back with `error=access_denied` and this description.
     AuthorizeError(&'static str),
+    /// The protected resource metadata's `resource` is this, with `{base}` replaced by the server's
+    /// origin (`{BASE}`: the same in capitals).
+    PrmResource(&'static str),
 }
 
 /// The switches. `Options::default()` is a well-behaved current server.
@@ -137,6 +143,8 @@ pub struct Options {
     pub refuse_redirect_host: Option<&'static str>,
     /// Advertise and accept client ID metadata documents (an `https://` client id, not registered).
     pub cimd: bool,
+    /// A refresh answers with the access token the grant already has (a new expiry, the same string).
+    pub same_access_token_on_refresh: bool,
 }
 
 impl Default for Options {
@@ -175,6 +183,7 @@ impl Default for Options {
             as_scopes_supported: None,
             refuse_redirect_host: None,
             cimd: false,
+            same_access_token_on_refresh: false,
         }
     }
 }
@@ -217,6 +226,11 @@ struct Data {
     /// Every code issued, verifier presented and client secret handed out (for "never printed" checks).
     other_secrets: Vec<String>,
     refreshes: u64,
+    /// The string poisoned in answers ([`TestServer::poison`]), and what the poisoning saw.
+    poison: Option<Poison>,
+    poison_report: poison::PoisonReport,
+    /// family -> its latest access token
+    family_access: HashMap<u64, String>,
     revocations: Vec<String>,
     token_failures_left: u32,
     invalid_client_pending: bool,
