@@ -8,14 +8,19 @@ use libfuzzer_sys::fuzz_target;
 use mcp_accounts::oauth::metadata::{ProtectedResourceMetadata, ServerMetadata, resource_matches};
 use mcp_accounts::oauth::scope::is_scope_token;
 use mcp_accounts::text::is_unsafe;
-use mcp_accounts::urls::{UrlPolicy, is_loopback_url, is_uri_text, parse_endpoint};
+use mcp_accounts::urls::{UrlPolicy, canonical_string, is_loopback_url, is_uri_text, parse_endpoint};
 
 /// A URL as ingest keeps it: printable ASCII, already canonical, and not loopback for a remote server.
-fn check_url(kept: &str, remote: bool) {
+fn check_url(kept: &str, remote: bool) -> url::Url {
     assert!(is_uri_text(kept), "{kept:?}");
     let url = url::Url::parse(kept).expect("a kept URL parses");
-    assert_eq!(url.as_str(), kept, "kept in canonical form");
     assert!(!(remote && is_loopback_url(&url)), "loopback from a remote server: {kept}");
+    url
+}
+
+/// An endpoint is kept as the URL parser writes it.
+fn check_endpoint(kept: &str, remote: bool) {
+    assert_eq!(check_url(kept, remote).as_str(), kept, "kept in canonical form");
 }
 
 fn check_scope_token(scope: &str) {
@@ -57,7 +62,8 @@ fuzz_target!(|data: &[u8]| {
                 let Ok(kept) = prm.clone().ingest("https://x/.well-known", server, from_root, policy) else {
                     continue;
                 };
-                check_url(&kept.resource, is_remote);
+                let resource = check_url(&kept.resource, is_remote);
+                assert_eq!(canonical_string(&resource), kept.resource, "kept in canonical form");
                 assert!(!kept.resource.contains('#'), "{}", kept.resource);
                 assert!(resource_matches(&kept.resource, server, from_root), "{}", kept.resource);
                 kept.authorization_servers.iter().for_each(|a| assert!(is_uri_text(a), "{a:?}"));
@@ -73,10 +79,10 @@ fuzz_target!(|data: &[u8]| {
             }
             if let Ok(kept) = doc.ingest(&issuer, policy) {
                 assert_eq!(kept.issuer, issuer, "the issuer is the one looked up, byte for byte");
-                check_url(&kept.authorization_endpoint, is_remote);
-                check_url(&kept.token_endpoint, is_remote);
-                kept.registration_endpoint.iter().for_each(|u| check_url(u, is_remote));
-                kept.revocation_endpoint.iter().for_each(|u| check_url(u, is_remote));
+                check_endpoint(&kept.authorization_endpoint, is_remote);
+                check_endpoint(&kept.token_endpoint, is_remote);
+                kept.registration_endpoint.iter().for_each(|u| check_endpoint(u, is_remote));
+                kept.revocation_endpoint.iter().for_each(|u| check_endpoint(u, is_remote));
                 kept.scopes_supported.iter().flatten().for_each(|s| check_scope_token(s));
                 assert_terminal_safe(&kept);
             }
