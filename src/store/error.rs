@@ -42,6 +42,12 @@ pub enum StoreError {
         /// The file.
         path: PathBuf,
     },
+    /// The file system is mounted read-only.
+    #[error("{}: the file system is read-only; nothing was changed", path.display())]
+    ReadOnlyFileSystem {
+        /// The file.
+        path: PathBuf,
+    },
     /// Another process kept the database locked past the busy timeout.
     #[error("{}: the database stayed locked by another process; try again", path.display())]
     Busy {

@@ -160,3 +160,32 @@ pub fn tighten(path: &Path, mode: u32, warnings: &mut Vec<String>) -> Result<(),
         }),
     }
 }
+
+/// Why the file system refuses writes, when it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiskTrouble {
+    /// No space left (for us).
+    Full,
+    /// Mounted read-only.
+    ReadOnly,
+}
+
+/// Whether the file system holding `path` is read-only or full: what makes SQLite's "disk I/O error"
+/// something a user can act on.
+pub fn disk_trouble(path: &Path) -> Option<DiskTrouble> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let stats = rustix::fs::statvfs(dir).ok()?;
+    if stats.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY) {
+        return Some(DiskTrouble::ReadOnly);
+    }
+    // Root may use the blocks reserved for it; others only the available ones.
+    let free = if rustix::process::geteuid().is_root() {
+        stats.f_bfree
+    } else {
+        stats.f_bavail
+    };
+    (free == 0).then_some(DiskTrouble::Full)
+}

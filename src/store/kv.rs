@@ -167,6 +167,7 @@ impl SqliteKv {
             // as immutable instead (no locks, no -shm): a valid token stays readable.
             Err(
                 StoreError::ReadOnly { .. }
+                | StoreError::ReadOnlyFileSystem { .. }
                 | StoreError::DiskFull { .. }
                 | StoreError::CannotOpen { .. }
                 | StoreError::Io { .. },
@@ -394,6 +395,14 @@ impl StoreError {
                 path,
                 detail: e.to_string(),
             },
+            // SQLite says "disk I/O error" or "unable to open" when it cannot make its -shm or -wal; the file
+            // system says why.
+            Some(
+                ErrorCode::ReadOnly | ErrorCode::SystemIoFailure | ErrorCode::CannotOpen | ErrorCode::PermissionDenied,
+            ) if let Some(trouble) = files::disk_trouble(&path) => match trouble {
+                files::DiskTrouble::Full => StoreError::DiskFull { path },
+                files::DiskTrouble::ReadOnly => StoreError::ReadOnlyFileSystem { path },
+            },
             Some(ErrorCode::ReadOnly) => StoreError::ReadOnly { path },
             Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => StoreError::Busy { path },
             Some(ErrorCode::DiskFull) => StoreError::DiskFull { path },
@@ -406,8 +415,10 @@ impl StoreError {
     }
 
     pub(super) fn io(path: &Path, action: &'static str, source: std::io::Error) -> Self {
-        if source.kind() == std::io::ErrorKind::StorageFull {
-            return StoreError::DiskFull { path: path.to_owned() };
+        match source.kind() {
+            std::io::ErrorKind::StorageFull => return StoreError::DiskFull { path: path.to_owned() },
+            std::io::ErrorKind::ReadOnlyFilesystem => return StoreError::ReadOnlyFileSystem { path: path.to_owned() },
+            _ => {}
         }
         StoreError::Io {
             path: path.to_owned(),

@@ -78,6 +78,18 @@ fn logged_in_on(mount: &Tmpfs, server: &TestServer) -> Sandbox {
     sb
 }
 
+/// Close the database the way a writer does last: its -wal and -shm are gone, so the next reader has to
+/// make a -shm (which a full or read-only disk refuses).
+fn settle(sb: &Sandbox) {
+    sb.ok(&["add", "settle", "https://settle.example"]);
+    sb.ok(&["remove", "settle"]);
+    for side in ["-wal", "-shm"] {
+        let mut path = sb.db.clone().into_os_string();
+        path.push(side);
+        assert!(!Path::new(&path).exists(), "{side} is left after a writer closed");
+    }
+}
+
 fn fails_with(run: &Run, needle: &str) {
     assert_eq!(run.code, 1, "{run}");
     let line = run.one_error_line();
@@ -93,6 +105,7 @@ fn a_full_disk_still_gives_the_stored_token_and_says_what_is_wrong() {
     let sb = logged_in_on(&mount, &server);
     let stored = sb.run(&["token", "a"]);
     assert_eq!(stored.code, 0, "{stored}");
+    settle(&sb);
     let filler = fill(mount.path());
 
     let token = sb.run(&["token", "a"]);
@@ -127,6 +140,7 @@ fn a_read_only_disk_still_gives_the_stored_token() {
     };
     let sb = logged_in_on(&mount, &server);
     let stored = sb.run(&["token", "a"]);
+    settle(&sb);
     mount.remount_read_only();
 
     let token = sb.run(&["token", "a"]);
