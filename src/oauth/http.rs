@@ -393,3 +393,39 @@ impl<'c> oauth2::AsyncHttpClient<'c> for HttpClient {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::urls::UrlError;
+
+    fn redirect(from: &str, to: &str) -> Response {
+        let mut headers = HeaderMap::new();
+        headers.insert(LOCATION, to.parse().unwrap());
+        Response {
+            url: Url::parse(from).unwrap(),
+            status: 302,
+            headers,
+            body: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_remote_servers_redirect_cannot_lead_to_this_machine() {
+        let remote = UrlPolicy::for_server(&Url::parse("https://mcp.example.com/mcp").unwrap());
+        let from = "https://mcp.example.com/.well-known/oauth-protected-resource";
+        for inside in ["http://127.0.0.1:6379/", "http://localhost:8080/x", "https://[::1]/"] {
+            let refused = redirect_target(&redirect(from, inside), remote);
+            assert!(
+                matches!(refused, Err(Error::Url(UrlError::Loopback { .. }))),
+                "{inside}: {refused:?}"
+            );
+        }
+        let next = redirect_target(&redirect(from, "/meta.json"), remote).unwrap();
+        assert_eq!(next.unwrap().as_str(), "https://mcp.example.com/meta.json");
+        // A local server's redirects may stay local.
+        let local = UrlPolicy::for_server(&Url::parse("http://127.0.0.1:3000/mcp").unwrap());
+        let next = redirect_target(&redirect("http://127.0.0.1:3000/a", "http://localhost:3000/b"), local);
+        assert!(next.unwrap().is_some());
+    }
+}

@@ -247,6 +247,80 @@ mod tests {
     }
 
     #[test]
+    fn a_remote_servers_documents_cannot_point_at_this_machine() {
+        let remote = UrlPolicy::for_server(&Url::parse("https://mcp.example.com/mcp").unwrap());
+        let local = UrlPolicy::for_server(&Url::parse("http://127.0.0.1:3000/mcp").unwrap());
+        let server_metadata = |token_endpoint: &str| -> ServerMetadata {
+            serde_json::from_value(serde_json::json!({
+                "issuer": "https://as.example.com",
+                "authorization_endpoint": "https://as.example.com/authorize",
+                "token_endpoint": token_endpoint,
+            }))
+            .unwrap()
+        };
+        for inside in [
+            "http://127.0.0.1:6379/token",
+            "http://localhost:8080/token",
+            "http://[::1]/token",
+        ] {
+            let refused = server_metadata(inside).ingest("https://as.example.com", remote);
+            assert!(refused.is_err(), "{inside}");
+            assert!(
+                server_metadata(inside).ingest("https://as.example.com", local).is_ok(),
+                "{inside}"
+            );
+        }
+        assert!(
+            server_metadata("https://as.example.com/token")
+                .ingest("https://as.example.com", remote)
+                .is_ok()
+        );
+
+        let prm = |issuer: &str| -> ProtectedResourceMetadata {
+            serde_json::from_value(serde_json::json!({
+                "resource": "https://mcp.example.com/mcp",
+                "authorization_servers": [issuer],
+            }))
+            .unwrap()
+        };
+        let server = Url::parse("https://mcp.example.com/mcp").unwrap();
+        assert!(
+            prm("http://127.0.0.1:9000")
+                .ingest("u", &server, false, remote)
+                .is_err()
+        );
+        assert!(
+            prm("https://as.example.com")
+                .ingest("u", &server, false, remote)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn scopes_and_urls_from_a_server_are_refused_unless_clean() {
+        let policy = UrlPolicy { allow_loopback: false };
+        let doc = |field: &str, value: serde_json::Value| -> Result<ServerMetadata, Error> {
+            let mut json = serde_json::json!({
+                "issuer": "https://as.example.com",
+                "authorization_endpoint": "https://as.example.com/authorize",
+                "token_endpoint": "https://as.example.com/token",
+            });
+            json[field] = value;
+            serde_json::from_value::<ServerMetadata>(json)
+                .unwrap()
+                .ingest("https://as.example.com", policy)
+        };
+        assert!(doc("scopes_supported", serde_json::json!(["mcp:tools", "a\u{1b}]52;c;x"])).is_err());
+        assert!(doc("scopes_supported", serde_json::json!(["two words"])).is_err());
+        assert!(doc("token_endpoint", serde_json::json!("https://as.example.com/t\u{202e}")).is_err());
+        let kept = doc("token_endpoint", serde_json::json!("HTTPS://AS.example.com:443/token")).unwrap();
+        assert_eq!(
+            kept.token_endpoint, "https://as.example.com/token",
+            "kept in canonical form"
+        );
+    }
+
+    #[test]
     fn issuer_equality() {
         assert!(same_issuer("http://localhost:3001/", "http://localhost:3001/"));
         assert!(same_issuer("https://a.example", "https://a.example/"));
