@@ -152,20 +152,29 @@ async fn no_answer_is_accepted_before_the_state_exists_and_each_refusal_is_repor
     server.shutdown().await;
 }
 
-/// How many of `streams` are still open: a read that neither ends nor fails within 50 ms.
-async fn still_open(streams: &mut [tokio::net::TcpStream]) -> usize {
-    use tokio::io::AsyncReadExt;
-    let mut open = 0;
-    for stream in streams.iter_mut() {
-        let mut buf = [0u8; 256];
-        if tokio::time::timeout(Duration::from_millis(50), stream.read(&mut buf))
-            .await
-            .is_err()
-        {
-            open += 1;
+/// How many of `streams` are still open: a read would wait (closed ones read the end, or a reset).
+fn still_open(streams: &[tokio::net::TcpStream]) -> usize {
+    let mut buf = [0u8; 256];
+    streams
+        .iter()
+        .filter(|s| matches!(s.try_read(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock))
+        .count()
+}
+
+/// Wait (up to `within`) until exactly `expected` of `streams` are open; how long that took.
+async fn settle_at(streams: &[tokio::net::TcpStream], expected: usize, within: Duration, what: &str) -> Duration {
+    let started = std::time::Instant::now();
+    loop {
+        let open = still_open(streams);
+        if open == expected {
+            return started.elapsed();
         }
+        assert!(
+            started.elapsed() < within,
+            "{what}: {open} open, not {expected}, after {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    open
 }
 
 /// `n` connections that start a request and never finish its head.
@@ -180,8 +189,6 @@ async fn half_open(addr: std::net::SocketAddr, n: usize) -> Vec<tokio::net::TcpS
             .await;
         streams.push(stream);
     }
-    // Let the listener accept (or close) them all.
-    tokio::time::sleep(Duration::from_millis(300)).await;
     streams
 }
 
@@ -192,20 +199,27 @@ async fn half_open_connections_are_capped_timed_out_and_closed_when_the_login_en
     server.expect_state("s1");
     let addr = server.local_addr();
 
-    let mut flood = half_open(addr, 50).await;
+    // Every connection's head timer starts after this.
+    let capped = std::time::Instant::now();
+    let flood = half_open(addr, 50).await;
+    settle_at(&flood, MAX_CONNECTIONS, Duration::from_secs(3), "over the cap").await;
+    // Stays so: the cap is not a moment of the accept loop.
+    tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
-        still_open(&mut flood).await,
+        still_open(&flood),
         MAX_CONNECTIONS,
         "the connections over the cap were closed"
     );
 
     // Slow heads are cut off; then the browser gets through.
-    tokio::time::sleep(HEADER_READ_TIMEOUT).await;
+    let left = HEADER_READ_TIMEOUT.saturating_sub(capped.elapsed());
+    tokio::time::sleep(left.saturating_sub(Duration::from_millis(500))).await;
     assert_eq!(
-        still_open(&mut flood).await,
-        0,
-        "no head within {HEADER_READ_TIMEOUT:?}: closed"
+        still_open(&flood),
+        MAX_CONNECTIONS,
+        "not cut off before {HEADER_READ_TIMEOUT:?}"
     );
+    settle_at(&flood, 0, Duration::from_secs(3), "after the header timeout").await;
     let browser = tokio::spawn(get(format!("{redirect_uri}?code=real&state=s1")));
     let mut result = tokio::time::timeout(Duration::from_secs(5), &mut results)
         .await
@@ -216,11 +230,11 @@ async fn half_open_connections_are_capped_timed_out_and_closed_when_the_login_en
     assert_eq!(browser.await.unwrap().0, 200);
 
     // The login ends: every connection goes with it, at once.
-    let mut late = half_open(addr, 10).await;
-    assert_eq!(still_open(&mut late).await, 10);
+    let late = half_open(addr, 10).await;
+    settle_at(&late, 10, Duration::from_secs(3), "before the end").await;
     let started = std::time::Instant::now();
     server.shutdown().await;
-    assert_eq!(still_open(&mut late).await, 0, "a connection outlived the login");
+    settle_at(&late, 0, Duration::from_secs(1), "a connection outlived the login").await;
     assert!(
         started.elapsed() < Duration::from_secs(1),
         "took {:?}",
