@@ -112,32 +112,40 @@ fn run_tui(sb: &Sandbox, what: &str) {
     cmd.env("MCP_ACCOUNTS_HTTP_TIMEOUT", "5");
     let mut pty = Pty::spawn(cmd, 30, 120);
     pty.wait_text("1 server loaded", WAIT);
-    // Send keys and wait for one of the texts that end the work they start. A login whose answer was
-    // refused (a poisoned state) or whose URL no browser took keeps waiting: cancel it.
+    // Send keys and wait for one of the texts that end the work they start.
     let step = |pty: &mut Pty, keys: &str, ends: &[&str]| {
         pty.send(keys);
-        let ended = |s: &str| ends.iter().any(|e| s.contains(e));
-        let waits = |s: &str| s.contains("still waiting") || s.contains("copy the URL");
         pty.wait_for(&format!("{what}: {keys:?} to end in one of {ends:?}"), WAIT, |s| {
-            ended(s) || waits(s)
+            ends.iter().any(|e| s.contains(e))
         });
-        if !ended(&pty.contents()) {
-            pty.send("\u{1b}");
-            pty.wait_text("test: login cancelled", WAIT);
-        }
     };
     step(&mut pty, "D", &["test: discovered", "test: discovery failed"]);
+    // A login whose answer was refused (a poisoned state) or whose URL no browser took keeps waiting:
+    // cancel it (Esc on its own, then wait for it to be read before the next key).
     step(
         &mut pty,
         "l",
-        &["test: logged in", "test: login failed", "test: login cancelled"],
+        &["test: logged in", "test: login failed", "still waiting", "copy the URL"],
     );
+    let screen = pty.contents();
+    if !screen.contains("test: logged in") && !screen.contains("test: login failed") {
+        pty.send("\u{1b}");
+        pty.wait_text("test: login cancelled", WAIT);
+    }
     step(
         &mut pty,
         "r",
-        &["test: refreshed", "test: refresh failed", "test is not logged in"],
+        &[
+            "test: refreshed",
+            "test: refresh failed",
+            "test is not logged in; press l",
+        ],
     );
-    step(&mut pty, "x", &["Log out of test?", "test is not logged in"]);
+    // Its own line: the refresh's "not logged in" line is still on the screen.
+    pty.send("x");
+    pty.wait_for(&format!("{what}: x to ask or refuse"), WAIT, |s| {
+        s.contains("Log out of test?") || s.lines().any(|l| l.trim_end().ends_with("test is not logged in"))
+    });
     if pty.contents().contains("Log out of test?") {
         step(&mut pty, "y", &["test: logged out", "test: logout failed"]);
     }
