@@ -47,11 +47,18 @@ pub fn timeout_setting(value: Option<&str>) -> Result<TimeoutSetting, String> {
     Ok(TimeoutSetting::Seconds(clamped, warning))
 }
 
-/// The HTTP limits, with the timeout of `MCP_ACCOUNTS_HTTP_TIMEOUT` (checked at start by
-/// [`timeout_setting`]; a bad value here means the default).
+/// `MCP_ACCOUNTS_HTTP_TIMEOUT` of this process, read and parsed once: [`crate::cli::run`] reports a bad
+/// value or a warning at start, and [`http_config`] uses the same result.
+pub fn timeout_from_env() -> &'static Result<TimeoutSetting, String> {
+    static SETTING: std::sync::OnceLock<Result<TimeoutSetting, String>> = std::sync::OnceLock::new();
+    SETTING.get_or_init(|| timeout_setting(std::env::var(TIMEOUT_VAR).ok().as_deref()))
+}
+
+/// The HTTP limits, with the timeout of `MCP_ACCOUNTS_HTTP_TIMEOUT` (a bad value never gets this far:
+/// the command stopped at start).
 pub fn http_config() -> HttpConfig {
-    match timeout_setting(std::env::var(TIMEOUT_VAR).ok().as_deref()) {
-        Ok(TimeoutSetting::Seconds(secs, _)) => HttpConfig::with_timeout(Duration::from_secs_f64(secs)),
+    match timeout_from_env() {
+        Ok(TimeoutSetting::Seconds(secs, _)) => HttpConfig::with_timeout(Duration::from_secs_f64(*secs)),
         _ => HttpConfig::default(),
     }
 }

@@ -96,14 +96,15 @@ pub type CommandResult = Result<ExitCode, CliError>;
 /// (permissions that were too loose) go to stderr.
 pub fn open_for_writing(location: &DbLocation) -> Result<Store, CliError> {
     let mut warnings = Vec::new();
-    if location.is_default
+    let kv = SqliteKv::open_reporting(&location.path, OpenMode::ReadWrite, &mut warnings);
+    // Our own directory: keep it private even if something loosened it, once the open has shown that
+    // the path is ours.
+    if kv.is_ok()
+        && location.is_default
         && let Some(dir) = location.path.parent()
     {
-        // Our own directory: keep it private even if something loosened it (once it is known to be ours).
-        mcp_accounts::store::files::check_safe(&location.path)?;
         mcp_accounts::store::files::tighten(dir, 0o700, &mut warnings)?;
     }
-    let kv = SqliteKv::open_reporting(&location.path, OpenMode::ReadWrite, &mut warnings);
     for warning in &warnings {
         eprintln!("warning: {}", one_line(warning));
     }

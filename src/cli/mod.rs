@@ -39,11 +39,10 @@ pub fn run(cli: Cli) -> CommandResult {
         ));
     }
     let location = database_location(cli.db).map_err(|e| CliError::Failed(format!("{e}; pass --db PATH")))?;
-    let timeout = std::env::var("MCP_ACCOUNTS_HTTP_TIMEOUT").ok();
-    if let crate::config::TimeoutSetting::Seconds(_, Some(warning)) =
-        crate::config::timeout_setting(timeout.as_deref()).map_err(CliError::Usage)?
-    {
-        eprintln!("warning: {}", one_line(&warning));
+    match crate::config::timeout_from_env() {
+        Err(bad) => return Err(CliError::Usage(bad.clone())),
+        Ok(crate::config::TimeoutSetting::Seconds(_, Some(warning))) => eprintln!("warning: {}", one_line(warning)),
+        Ok(_) => {}
     }
     let tui = cli.command.is_none() && !cli.list && std::io::stdout().is_terminal();
     if !tui {

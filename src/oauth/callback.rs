@@ -115,10 +115,8 @@ impl CallbackServer {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        if let Some(mut task) = self.task.take()
-            && tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await.is_err()
-        {
-            task.abort();
+        // The serving task bounds its own end (SHUTDOWN_GRACE for a request being answered).
+        if let Some(task) = self.task.take() {
             let _ = task.await;
         }
     }

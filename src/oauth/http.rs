@@ -143,16 +143,14 @@ impl std::fmt::Debug for HttpClient {
 
 impl HttpClient {
     /// Build the client. TLS certificates are verified against the Mozilla roots bundled with rustls. The
-    /// two underlying clients are made on first use (each costs a TLS setup).
+    /// two underlying clients are made on first use (each costs a TLS setup, which a command that finds a
+    /// valid stored token never needs); a failure to set one up is that request's [`Error::HttpSetup`].
     pub fn new(config: HttpConfig) -> Result<Self, Error> {
-        let client = HttpClient {
+        Ok(HttpClient {
             proxied: Arc::new(OnceLock::new()),
             direct: Arc::new(OnceLock::new()),
             config: Arc::new(config),
-        };
-        // Fail here, not on the first request, when TLS cannot be set up at all.
-        client.client_for(true)?;
-        Ok(client)
+        })
     }
 
     /// The reqwest client for a URL on this machine (`loopback`) or elsewhere.

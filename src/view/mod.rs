@@ -1,6 +1,7 @@
 //! What the command line and the terminal UI both show, computed once: the `list --json` row, time phrases
-//! ([`time`]) and the rows that describe a discovery result ([`discovery`]). Every server-supplied string
-//! in a row has passed [`mcp_accounts::text::clean`].
+//! ([`time`]) and the rows that describe a discovery result ([`discovery`]). A discovery row's values have
+//! passed [`mcp_accounts::text::clean`]; a [`Summary`] keeps the stored strings as they are, for JSON, whose
+//! writer escapes what could steer a terminal (`cli/output.rs`).
 
 pub mod discovery;
 pub mod time;

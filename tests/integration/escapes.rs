@@ -4,11 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use portable_pty::CommandBuilder;
-
 use crate::support::auth_server::{Doc, Options, Poison, TestServer};
 use crate::support::bin::{Run, Sandbox};
-use crate::support::pty::Pty;
+use crate::support::pty::{Pty, tui_command};
 
 /// The first character a terminal could act on, other than newline and tab: controls (C0, DEL, C1) and
 /// the format, bidi and separator characters that reorder or hide text.
@@ -54,16 +52,12 @@ fn assert_safe_stream(raw: &[u8], what: &str) {
     assert_safe(&rest.replace('\r', ""), what);
 }
 
-/// Every key and string stored, as JSON text and as the strings inside.
+/// Every key stored, and every string inside each stored JSON value (escapes decoded).
 fn assert_nothing_stored(sb: &Sandbox, what: &str) {
     use mcp_accounts::store::KvStore;
     let kv = mcp_accounts::store::SqliteKv::open(&sb.db, mcp_accounts::store::OpenMode::ReadOnly).unwrap();
     for (key, json) in kv.scan_prefix("").unwrap() {
         assert_safe(&key, &format!("{what}: the key {key:?}"));
-        assert!(
-            !json.contains("\\u001b") && !json.contains("\\u0007"),
-            "{what}: {key} holds {json}"
-        );
         let value: serde_json::Value = serde_json::from_str(&json).unwrap();
         let mut strings = Vec::new();
         walk(&value, &mut strings);
@@ -102,13 +96,7 @@ const WAIT: Duration = Duration::from_secs(20);
 
 /// The TUI: discover, log in, refresh and log out with its keys, then quit.
 fn run_tui(sb: &Sandbox, what: &str) {
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_mcp-accounts"));
-    cmd.arg("--db");
-    cmd.arg(&sb.db);
-    cmd.env("TERM", "xterm-256color");
-    cmd.env("HOME", sb.dir.path());
-    cmd.env("BROWSER", crate::support::scripted_browser());
-    cmd.env("SCRIPTED_BROWSER_MODE", "normal");
+    let mut cmd = tui_command(sb, "normal");
     cmd.env("MCP_ACCOUNTS_HTTP_TIMEOUT", "5");
     let mut pty = Pty::spawn(cmd, 30, 120);
     pty.wait_text("1 server loaded", WAIT);
@@ -253,4 +241,64 @@ fn a_token_error() {
 #[test]
 fn a_revocation_error() {
     every_string_of(Doc::RevocationError);
+}
+
+/// The other end: records written before the ingest rules existed (or by anything else with access to
+/// the file) may hold escapes. `list`, `status` and the TUI print them made safe; `--json` keeps them,
+/// escaped as `\uXXXX`.
+#[test]
+fn escapes_already_stored_never_reach_the_terminal() {
+    use mcp_accounts::secret::Secret;
+    use mcp_accounts::store::{KvTokenStore, OpenMode, RefreshRecord, SqliteKv, StoredToken, TokenStore};
+    const PAYLOAD: &str = "\u{1b}]52;c;Y3VybCBldmlsLmV4YW1wbGV8c2g=\u{7}\u{9b}2J\u{202e}\u{2066}\u{200b}\u{2028}";
+    let sb = Sandbox::new();
+    sb.ok(&["add", "test", "https://mcp.example.com/mcp"]);
+    let store = KvTokenStore::new(SqliteKv::open(&sb.db, OpenMode::ReadWrite).unwrap());
+    let now = mcp_accounts::clock::unix_now();
+    let token = StoredToken {
+        access_token: Secret::new("at"),
+        refresh_token: Some(Secret::new("rt")),
+        token_type: format!("Bearer{PAYLOAD}"),
+        scopes: vec![format!("mcp:tools{PAYLOAD}"), PAYLOAD.to_owned()],
+        requested_scopes: vec![PAYLOAD.to_owned()],
+        expires_at: Some(now + 3600),
+        issuer: format!("https://as.example.com/{PAYLOAD}"),
+        resource: format!("https://mcp.example.com/mcp{PAYLOAD}"),
+        obtained_at: now,
+        last_refresh: Some(RefreshRecord {
+            at: now,
+            ok: false,
+            error: Some(format!("the server said {PAYLOAD}")),
+        }),
+        generation: 1,
+    };
+    store.set_token("test", &token).unwrap();
+    drop(store);
+
+    let what = "stored escapes";
+    for args in [&["list"][..], &["--list"], &["status"], &["status", "test"]] {
+        run(&sb, args, what);
+    }
+    for args in [&["list", "--json"][..], &["status", "--json"]] {
+        let printed = run(&sb, args, what);
+        let mut strings = Vec::new();
+        walk(&printed.json(), &mut strings);
+        assert!(
+            strings.iter().any(|s| s.contains(PAYLOAD)),
+            "{args:?}: the characters are kept, escaped: {}",
+            printed.stdout
+        );
+    }
+    let mut cmd = tui_command(&sb, "normal");
+    cmd.env("MCP_ACCOUNTS_HTTP_TIMEOUT", "5");
+    let mut pty = Pty::spawn(cmd, 30, 120);
+    pty.wait_text("1 server loaded", WAIT);
+    pty.wait_text("Scopes", WAIT);
+    pty.send("L");
+    pty.wait_text("Activity", WAIT);
+    pty.send("\u{1b}");
+    std::thread::sleep(Duration::from_millis(100));
+    pty.send("q");
+    assert_eq!(pty.wait_exit(WAIT), 0);
+    assert_safe_stream(&pty.raw(), &format!("{what}: the TUI's terminal stream"));
 }

@@ -5,16 +5,7 @@ use std::time::Duration;
 
 use crate::support::auth_server::{Hostile, Options, TestServer};
 use crate::support::bin::{Run, Sandbox, run_measured};
-
-/// Every record of the account, as stored (JSON text).
-fn records(sb: &Sandbox, name: &str) -> Vec<Option<String>> {
-    use mcp_accounts::store::KvStore;
-    let kv = mcp_accounts::store::SqliteKv::open(&sb.db, mcp_accounts::store::OpenMode::ReadOnly).unwrap();
-    ["server:", "oauth_token:", "oauth_client:", "oauth_metadata:"]
-        .iter()
-        .map(|p| kv.get(&format!("{p}{name}")).unwrap())
-        .collect()
-}
+use crate::support::flow::records;
 
 /// A server, and an account "test" logged in to it before it turns hostile.
 fn logged_in() -> (Sandbox, TestServer) {
@@ -127,8 +118,8 @@ fn redirects_on_token_and_registration_endpoints_are_refused() {
     );
     let after = records(&sb, "test");
     assert_eq!(after[0], before[0]);
-    let token: serde_json::Value = serde_json::from_str(after[1].as_ref().unwrap()).unwrap();
-    let kept: serde_json::Value = serde_json::from_str(before[1].as_ref().unwrap()).unwrap();
+    let token: serde_json::Value = serde_json::from_str(after[3].1.as_ref().unwrap()).unwrap();
+    let kept: serde_json::Value = serde_json::from_str(before[3].1.as_ref().unwrap()).unwrap();
     assert_eq!(token["access_token"], kept["access_token"], "the token is kept");
     assert_eq!(token["refresh_token"], kept["refresh_token"]);
     assert_eq!(token["last_refresh"]["ok"], false, "the failure is noted");
@@ -141,7 +132,7 @@ fn redirects_on_token_and_registration_endpoints_are_refused() {
         "redirects are not followed for client registration",
         10,
     );
-    assert_eq!(records(&sb, "fresh")[1], None);
+    assert_eq!(records(&sb, "fresh")[3].1, None);
 }
 
 #[test]
@@ -157,7 +148,7 @@ fn a_registration_without_client_id_is_refused() {
         "missing field `client_id`",
         10,
     );
-    assert_eq!(records(&sb, "fresh")[2], None, "no registration stored");
+    assert_eq!(records(&sb, "fresh")[2].1, None, "no registration stored");
 }
 
 #[test]
@@ -184,8 +175,9 @@ fn broken_token_responses_are_refused_and_the_token_kept() {
         server.set_hostile(Some(Hostile::TokenBody(body)));
         let run = fails(&sb, &["refresh", "test"], needle, 10);
         let after = records(&sb, "test");
-        let token =
-            |r: &Vec<Option<String>>| -> serde_json::Value { serde_json::from_str(r[1].as_ref().unwrap()).unwrap() };
+        let token = |r: &Vec<(String, Option<String>)>| -> serde_json::Value {
+            serde_json::from_str(r[3].1.as_ref().unwrap()).unwrap()
+        };
         assert_eq!(
             token(&after)["access_token"],
             token(&before)["access_token"],

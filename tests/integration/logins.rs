@@ -9,20 +9,15 @@ use std::time::{Duration, Instant};
 
 use crate::support::auth_server::{Options, TestServer};
 use crate::support::bin::Sandbox;
-use crate::support::flow::{list_row, mcp_call, setup, token_of};
+use crate::support::flow::{list_row, mcp_call, records, setup, token_of};
 
-/// Every record of account `name`, as stored (JSON text), by key.
-fn records(sb: &Sandbox, name: &str) -> Vec<(String, Option<String>)> {
-    use mcp_accounts::store::KvStore;
-    let kv = mcp_accounts::store::SqliteKv::open(&sb.db, mcp_accounts::store::OpenMode::ReadOnly).unwrap();
-    ["server:", "oauth_metadata:", "oauth_client:", "oauth_token:"]
-        .iter()
-        .map(|prefix| {
-            let key = format!("{prefix}{name}");
-            let value = kv.get(&key).unwrap();
-            (key, value)
-        })
-        .collect()
+/// Start `cmd` with stderr piped and read its lines until one contains `needle`: the child, still
+/// running, and that line (`None`: stderr ended first).
+fn spawn_until(cmd: &mut std::process::Command, needle: &str) -> (std::process::Child, Option<String>) {
+    let mut child = cmd.stderr(Stdio::piped()).spawn().unwrap();
+    let lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let line = lines.map_while(Result::ok).find(|line| line.contains(needle));
+    (child, line)
 }
 
 /// The callback port of the stored registration.
@@ -53,17 +48,10 @@ fn an_abandoned_or_killed_login_leaves_the_account_as_it_was() {
     drop(busy);
 
     // A login killed while it waits for the browser.
-    let mut killed = sb
-        .cmd_browser(&["login", "test", "--timeout", "30"], "ignore")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(killed.stderr.take().unwrap()).lines();
-    while let Some(Ok(line)) = lines.next() {
-        if line.contains("waiting for the browser") {
-            break;
-        }
-    }
+    let (mut killed, _) = spawn_until(
+        &mut sb.cmd_browser(&["login", "test", "--timeout", "30"], "ignore"),
+        "waiting for the browser",
+    );
     killed.kill().unwrap();
     killed.wait().unwrap();
     assert_eq!(records(&sb, "test"), before, "a killed login stored nothing");
@@ -77,17 +65,10 @@ fn an_abandoned_or_killed_login_leaves_the_account_as_it_was() {
 #[test]
 fn one_login_per_account_at_a_time_and_a_crashed_one_does_not_block() {
     let (sb, server) = setup(Options::default());
-    let mut first = sb
-        .cmd(&["login", "test", "--no-browser", "--timeout", "30"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(first.stderr.take().unwrap()).lines();
-    while let Some(Ok(line)) = lines.next() {
-        if line.contains("waiting for the browser") {
-            break;
-        }
-    }
+    let (mut first, _) = spawn_until(
+        &mut sb.cmd(&["login", "test", "--no-browser", "--timeout", "30"]),
+        "waiting for the browser",
+    );
     let second = sb.run(&["login", "test", "--no-browser", "--timeout", "2"]);
     assert_eq!(second.code, 1, "{second}");
     assert_eq!(
@@ -137,19 +118,10 @@ fn logout_revokes_at_servers_that_take_only_confidential_clients() {
 fn an_answer_that_is_not_this_logins_is_said_at_once() {
     let (sb, _server) = setup(Options::default());
     let started = Instant::now();
-    let mut login = sb
-        .cmd_browser(&["login", "test", "--timeout", "30"], "wrong-state")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(login.stderr.take().unwrap()).lines();
-    let mut said = None;
-    while let Some(Ok(line)) = lines.next() {
-        if line.contains("does not belong to this login") {
-            said = Some(line);
-            break;
-        }
-    }
+    let (mut login, said) = spawn_until(
+        &mut sb.cmd_browser(&["login", "test", "--timeout", "30"], "wrong-state"),
+        "does not belong to this login",
+    );
     let elapsed = started.elapsed();
     login.kill().unwrap();
     login.wait().unwrap();

@@ -37,16 +37,13 @@ impl Tmpfs {
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
-    pub fn remount(&self, options: &str) {
+    pub fn remount_read_only(&self) {
         let out = Command::new("mount")
-            .args(["-o", &format!("remount,{options}")])
+            .args(["-o", "remount,ro"])
             .arg(self.dir.path())
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    }
-    pub fn remount_read_only(&self) {
-        self.remount("ro");
     }
 }
 

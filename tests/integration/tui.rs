@@ -5,27 +5,12 @@ use std::time::{Duration, Instant};
 
 use crate::support::auth_server::{Options, TestServer};
 use crate::support::bin::Sandbox;
-use crate::support::pty::Pty;
-use portable_pty::CommandBuilder;
+use crate::support::pty::{Pty, tui_command};
 
 const WAIT: Duration = Duration::from_secs(15);
 
 fn tui(sb: &Sandbox, browser_mode: &str) -> Pty {
     Pty::spawn(tui_command(sb, browser_mode), 30, 100)
-}
-
-/// The binary on the sandbox's database, with the scripted browser in `browser_mode`.
-fn tui_command(sb: &Sandbox, browser_mode: &str) -> CommandBuilder {
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_mcp-accounts"));
-    cmd.arg("--db");
-    cmd.arg(&sb.db);
-    cmd.env("TERM", "xterm-256color");
-    cmd.env("HOME", sb.dir.path());
-    cmd.env("BROWSER", crate::support::scripted_browser());
-    cmd.env("SCRIPTED_BROWSER_MODE", browser_mode);
-    cmd.env("SCRIPTED_BROWSER_LOG", sb.path("browser.log"));
-    cmd.env_remove("NO_COLOR");
-    cmd
 }
 
 /// The list row of `name`.

@@ -45,3 +45,17 @@ pub fn mcp_call(server: &TestServer, token: &str) -> u16 {
             .as_u16()
     })
 }
+
+/// Every record of account `name`, as stored (JSON text), by key.
+pub fn records(sb: &Sandbox, name: &str) -> Vec<(String, Option<String>)> {
+    use mcp_accounts::store::KvStore;
+    let kv = mcp_accounts::store::SqliteKv::open(&sb.db, mcp_accounts::store::OpenMode::ReadOnly).unwrap();
+    ["server:", "oauth_metadata:", "oauth_client:", "oauth_token:"]
+        .iter()
+        .map(|prefix| {
+            let key = format!("{prefix}{name}");
+            let value = kv.get(&key).unwrap();
+            (key, value)
+        })
+        .collect()
+}

@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 
+use super::bin::Sandbox;
+
 pub struct Pty {
     parser: Arc<Mutex<vt100::Parser>>,
     /// Every byte the program wrote to the terminal.
@@ -121,4 +123,18 @@ impl Drop for Pty {
     fn drop(&mut self) {
         let _ = self.child.kill();
     }
+}
+
+/// The binary on the sandbox's database, with the scripted browser in `browser_mode`.
+pub fn tui_command(sb: &Sandbox, browser_mode: &str) -> CommandBuilder {
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_mcp-accounts"));
+    cmd.arg("--db");
+    cmd.arg(&sb.db);
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("HOME", sb.dir.path());
+    cmd.env("BROWSER", super::scripted_browser());
+    cmd.env("SCRIPTED_BROWSER_MODE", browser_mode);
+    cmd.env("SCRIPTED_BROWSER_LOG", sb.path("browser.log"));
+    cmd.env_remove("NO_COLOR");
+    cmd
 }

@@ -429,8 +429,9 @@ fn authenticate(
     Ok(())
 }
 
-/// The secret of an HTTP Basic `Authorization` header, if any.
-fn basic_secret(headers: &HeaderMap) -> Option<String> {
+/// The client id and secret of an HTTP Basic `Authorization` header (client_secret_basic: each
+/// form-urlencoded, RFC 6749 §2.3.1), if any.
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     use base64::Engine;
     let value = headers
         .get(header::AUTHORIZATION)?
@@ -439,26 +440,21 @@ fn basic_secret(headers: &HeaderMap) -> Option<String> {
         .strip_prefix("Basic ")?;
     let decoded = base64::engine::general_purpose::STANDARD.decode(value).ok()?;
     let text = String::from_utf8(decoded).ok()?;
-    let secret = text.split_once(':')?.1;
-    url::form_urlencoded::parse(format!("x={secret}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
+    let (id, secret) = text.split_once(':')?;
+    let decode = |part: &str| {
+        url::form_urlencoded::parse(format!("x={part}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+    };
+    Some((decode(id)?, decode(secret)?))
 }
 
-/// The client id of an HTTP Basic `Authorization` header (client_secret_basic), if any.
+fn basic_secret(headers: &HeaderMap) -> Option<String> {
+    basic_credentials(headers).map(|(_, secret)| secret)
+}
+
 fn basic_client_id(headers: &HeaderMap) -> Option<String> {
-    use base64::Engine;
-    let value = headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Basic ")?;
-    let decoded = base64::engine::general_purpose::STANDARD.decode(value).ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let id = text.split(':').next()?;
-    url::form_urlencoded::parse(format!("x={id}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
+    basic_credentials(headers).map(|(id, _)| id)
 }
 
 async fn token(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes) -> Response {

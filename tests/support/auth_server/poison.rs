@@ -138,58 +138,48 @@ pub(super) async fn poison(State(inner): State<Arc<Inner>>, request: Request, ne
     if !target.doc.matches(served) {
         return response;
     }
-    let (parts, body) = response.into_parts();
-    let body = axum::body::to_bytes(body, 64 << 20).await.unwrap_or_default();
-    let (mut parts, body) = match target.doc {
+    let (mut parts, body) = response.into_parts();
+    match target.doc {
+        // Headers only: the body stays as it is.
         Doc::Challenge => {
-            let Some(challenge) = parts.headers.get(header::WWW_AUTHENTICATE) else {
-                return Response::from_parts(parts, body.into());
-            };
-            let (poisoned, strings) = poison_challenge(challenge.to_str().unwrap_or_default(), target.index);
-            inner.report(target, strings);
-            let mut parts = parts;
-            parts.headers.insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_bytes(poisoned.as_bytes()).unwrap(),
-            );
-            (parts, body.to_vec())
+            if let Some(challenge) = parts.headers.get(header::WWW_AUTHENTICATE) {
+                let (poisoned, strings) = poison_challenge(challenge.to_str().unwrap_or_default(), target.index);
+                inner.report(target, strings);
+                let value = HeaderValue::from_bytes(poisoned.as_bytes()).unwrap();
+                parts.headers.insert(header::WWW_AUTHENTICATE, value);
+            }
+            Response::from_parts(parts, body)
         }
         Doc::Authorization => {
-            let Some(location) = parts.headers.get(header::LOCATION) else {
-                return Response::from_parts(parts, body.into());
-            };
-            let mut url = url::Url::parse(location.to_str().unwrap_or_default()).unwrap();
-            let mut pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
-            inner.report(target, pairs.len());
-            match pairs.get_mut(target.index) {
-                Some((_, value)) => value.push_str(PAYLOAD),
-                None => pairs.push((format!("x{PAYLOAD}"), PAYLOAD.to_owned())),
+            if let Some(location) = parts.headers.get(header::LOCATION) {
+                let mut url = url::Url::parse(location.to_str().unwrap_or_default()).unwrap();
+                let mut pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+                inner.report(target, pairs.len());
+                match pairs.get_mut(target.index) {
+                    Some((_, value)) => value.push_str(PAYLOAD),
+                    None => pairs.push((format!("x{PAYLOAD}"), PAYLOAD.to_owned())),
+                }
+                url.query_pairs_mut().clear().extend_pairs(&pairs);
+                parts.headers.insert(header::LOCATION, url.as_str().parse().unwrap());
             }
-            url.query_pairs_mut().clear().extend_pairs(&pairs);
-            let mut parts = parts;
-            parts.headers.insert(header::LOCATION, url.as_str().parse().unwrap());
-            (parts, body.to_vec())
+            Response::from_parts(parts, body)
         }
         doc => {
-            let mut value = match doc.error_body() {
-                Some((status, error)) => {
-                    let mut parts2 = parts;
-                    parts2.status = status;
-                    return finish(&inner, target, parts2, error);
-                }
-                None => serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null),
-            };
+            if let Some((status, error)) = doc.error_body() {
+                parts.status = status;
+                return finish(&inner, target, parts, error);
+            }
+            let body = axum::body::to_bytes(body, 64 << 20).await.unwrap_or_default();
+            let mut value = serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null);
             if !value.is_object() || !parts.status.is_success() {
                 return Response::from_parts(parts, body.into());
             }
             if let (Some(map), Value::Object(extras)) = (value.as_object_mut(), doc.extras()) {
                 map.extend(extras);
             }
-            return finish(&inner, target, parts, value);
+            finish(&inner, target, parts, value)
         }
-    };
-    parts.headers.remove(header::CONTENT_LENGTH);
-    Response::from_parts(parts, body.into())
+    }
 }
 
 /// Poison the `index`th string of a JSON document and answer with it.
