@@ -283,3 +283,47 @@ async fn a_cancelled_login_frees_its_port_and_stores_no_token() {
     );
     assert_eq!(store.get_token("test").unwrap(), None);
 }
+
+/// A configured client's secret comes from the session's environment lookup (`with_env`), never from the
+/// process environment behind the embedding program's back, and is never stored.
+#[tokio::test]
+async fn a_configured_clients_secret_comes_from_the_sessions_environment() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = TestServer::start(Options {
+        dcr: false,
+        preregistered: Some(("my-client", vec![format!("http://127.0.0.1:{port}/callback")])),
+        ..Options::default()
+    });
+    let store = KvTokenStore::new(SqliteKv::open_in_memory().unwrap());
+    let mut record = ServerRecord::new(&server.mcp_url()).unwrap();
+    record.client_id = Some("my-client".into());
+    record.client_secret_env = Some("MCP_ACCOUNTS_TEST_SESSION_SECRET".into());
+    record.callback_port = Some(port);
+    store.add_server("test", &record).unwrap();
+    let store: Arc<dyn TokenStore> = Arc::new(store);
+    let http = HttpClient::new(HttpConfig::with_timeout(Duration::from_secs(10))).unwrap();
+    let session = Session::new(store.clone(), http.clone());
+
+    let missing = session.login("test", &login_options()).await.unwrap_err();
+    assert!(
+        missing.to_string().contains("MCP_ACCOUNTS_TEST_SESSION_SECRET"),
+        "{missing}"
+    );
+    assert_eq!(store.get_token("test").unwrap(), None);
+
+    let session = Session::new(store.clone(), http).with_env(Arc::new(|var| {
+        (var == "MCP_ACCOUNTS_TEST_SESSION_SECRET").then(|| "s3cr3t".to_owned())
+    }));
+    let outcome = session.login("test", &login_options()).await.unwrap();
+    assert!(!outcome.registered, "the configured client is used");
+    assert!(server.registrations().is_empty());
+    let client = store.get_client("test").unwrap();
+    assert!(
+        !format!("{client:?} {:?}", store.get_token("test").unwrap()).contains("s3cr3t"),
+        "the secret is not stored"
+    );
+}
