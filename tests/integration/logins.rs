@@ -136,11 +136,7 @@ fn an_answer_that_is_not_this_logins_is_said_at_once() {
 #[test]
 fn no_answer_is_taken_before_the_login_has_its_state() {
     // Slow responses keep the login in discovery and registration while its callback port is open.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::support::free_port();
     let server = TestServer::start(Options {
         latency: Duration::from_millis(700),
         ..Options::default()

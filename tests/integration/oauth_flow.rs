@@ -362,10 +362,7 @@ fn refresh_all_refreshes_every_logged_in_account() {
 
 #[test]
 fn a_pre_registered_client_skips_registration_and_keeps_its_secret_out_of_the_store() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = crate::support::free_port();
     let server = TestServer::start(Options {
         dcr: false,
         preregistered: Some(("my-client", vec![format!("http://127.0.0.1:{port}/callback")])),

@@ -288,11 +288,7 @@ async fn a_cancelled_login_frees_its_port_and_stores_no_token() {
 /// process environment behind the embedding program's back, and is never stored.
 #[tokio::test]
 async fn a_configured_clients_secret_comes_from_the_sessions_environment() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::support::free_port();
     let server = TestServer::start(Options {
         dcr: false,
         preregistered: Some(("my-client", vec![format!("http://127.0.0.1:{port}/callback")])),

@@ -10,6 +10,15 @@ pub mod ts_sdk;
 
 use std::path::PathBuf;
 
+/// A port on 127.0.0.1 that was free a moment ago (for a server a test starts, or a callback port).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// The scripted browser (tests/support/scripted_browser.py), for `BROWSER`.
 pub fn scripted_browser() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/scripted_browser.py")

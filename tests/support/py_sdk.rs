@@ -3,7 +3,6 @@
 //! when dropped.
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -60,7 +59,7 @@ pub struct PythonServer {
 
 impl PythonServer {
     pub fn start(python: &Path) -> PythonServer {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = super::free_port();
         let mut cmd = Command::new(python);
         cmd.arg(python_dir().join("auth_server.py"))
             .arg(port.to_string())

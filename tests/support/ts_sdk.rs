@@ -1,7 +1,6 @@
 //! The OAuth example server of the official MCP TypeScript SDK (tests/interop): install it with `npm ci`
 //! when needed, run it bound to 127.0.0.1 on free ports, stop it by its pid.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -44,10 +43,6 @@ pub fn install_packages(dir: &Path) {
     eprintln!("interop: npm ci took {:?}", started.elapsed());
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 /// The SDK's `simpleStreamableHttp.js --oauth --oauth-strict`, killed when dropped.
 pub struct ExampleServer {
     child: Child,
@@ -57,7 +52,7 @@ pub struct ExampleServer {
 
 impl ExampleServer {
     pub fn start(dir: &Path) -> ExampleServer {
-        let (mcp_port, auth_port) = (free_port(), free_port());
+        let (mcp_port, auth_port) = (super::free_port(), super::free_port());
         let mut cmd = Command::new("node");
         cmd.arg("--require")
             .arg(dir.join("listen-localhost.cjs"))
