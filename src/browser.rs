@@ -49,6 +49,13 @@ pub fn open_browser(url: &Url) -> Result<(), BrowserError> {
     }
 }
 
+/// Whether a browser can be opened here without asking: `BROWSER` is set, or there is a desktop (a
+/// display on Linux and the BSDs; macOS and Windows always have one). Over SSH without either, no.
+pub fn available() -> bool {
+    let set = |var: &str| std::env::var_os(var).is_some_and(|v| !v.is_empty());
+    set("BROWSER") || cfg!(any(target_os = "macos", windows)) || set("DISPLAY") || set("WAYLAND_DISPLAY")
+}
+
 /// [`open_browser`] in the shape the session layer takes.
 pub fn opener() -> mcp_accounts::session::BrowserOpener {
     std::sync::Arc::new(|url: &Url| open_browser(url).map_err(Into::into))

@@ -5,6 +5,8 @@
 mod browser;
 mod cli;
 mod config;
+mod mcp;
+mod proxy;
 mod tui;
 mod view;
 

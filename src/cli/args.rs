@@ -89,7 +89,13 @@ pub enum Command {
     Token {
         /// The server's name
         name: String,
+        /// How to print it: the bare token, `Bearer TOKEN`, `{"Authorization":"Bearer TOKEN"}` (Claude
+        /// Code's headersHelper), or `export MCP_ACCOUNTS_TOKEN=TOKEN` for a shell
+        #[arg(long, value_enum, default_value_t = TokenFormat::Raw)]
+        format: TokenFormat,
     },
+    /// Bridge stdio to the server with this account's token: a drop-in for `npx mcp-remote URL`
+    Proxy(ProxyArgs),
     /// Exit 0 when every account shown is usable, 1 when any needs action (never the network)
     Status {
         /// Only this server
@@ -122,4 +128,32 @@ pub struct AddArgs {
     /// server accepts them; elsewhere a client is registered
     #[arg(long, value_name = "URL", conflicts_with = "client_id")]
     pub client_metadata_url: Option<String>,
+}
+
+/// How `token` prints the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TokenFormat {
+    /// The token alone
+    Raw,
+    /// `Bearer TOKEN`
+    Bearer,
+    /// `{"Authorization":"Bearer TOKEN"}` (Claude Code's headersHelper)
+    HeadersJson,
+    /// `export MCP_ACCOUNTS_TOKEN=TOKEN`
+    Env,
+}
+
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// The server's name
+    pub name: String,
+    /// An extra header for every request, as NAME:VALUE (repeat for several), as mcp-remote takes it
+    #[arg(long = "header", value_name = "NAME:VALUE")]
+    pub headers: Vec<String>,
+    /// Never open a browser: a request that needs more scopes gets an error naming them
+    #[arg(long)]
+    pub no_browser: bool,
+    /// How long a step-up login waits for the browser, in seconds
+    #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub login_timeout: u64,
 }

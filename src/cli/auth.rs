@@ -16,6 +16,7 @@ use mcp_accounts::store::location::DbLocation;
 use mcp_accounts::store::{Store, StoredToken, TokenStore, load_accounts};
 use mcp_accounts::text::clean;
 
+use super::args::TokenFormat;
 use super::common::{
     CliError, CommandResult, check_name, one_line, open_for_reading, open_for_writing, unknown_server,
 };
@@ -23,7 +24,7 @@ use super::output::{print, print_json};
 use crate::view::discovery::rows;
 use crate::view::time::expiry_phrase;
 
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -37,7 +38,7 @@ fn session(store: Store) -> Result<Session, CliError> {
 
 /// Open the store for a command on NAME, failing clearly when there is no such server. Nothing is created
 /// for a name that does not exist.
-fn session_for(location: &DbLocation, name: &str) -> Result<Session, CliError> {
+pub fn session_for(location: &DbLocation, name: &str) -> Result<Session, CliError> {
     check_name(name)?;
     let known = match open_for_reading(location)? {
         Some(store) => store.get_server(name)?.is_some(),
@@ -218,7 +219,7 @@ pub fn logout(location: &DbLocation, name: &str, local: bool) -> CommandResult {
 
 /// `token NAME`: only the token on stdout, so `$(mcp-accounts token NAME)` works. A token that is fresh
 /// is read without opening the database for writing.
-pub fn token(location: &DbLocation, name: &str) -> CommandResult {
+pub fn token(location: &DbLocation, name: &str, format: TokenFormat) -> CommandResult {
     check_name(name)?;
     let unknown = || CliError::Failed(unknown_server(name));
     let store = open_for_reading(location)?.ok_or_else(unknown)?;
@@ -229,7 +230,7 @@ pub fn token(location: &DbLocation, name: &str) -> CommandResult {
     // authorization server than the server names now is an error here too.
     match usable_stored_token(&store, name, mcp_accounts::clock::unix_now()) {
         Ok(Some(token)) => {
-            print(&format!("{}\n", token.access_token.expose()))?;
+            print(&formatted(token.access_token.expose(), format))?;
             return Ok(ExitCode::SUCCESS);
         }
         // Refreshing (or saying what to do) needs the session.
@@ -243,6 +244,17 @@ pub fn token(location: &DbLocation, name: &str) -> CommandResult {
     drop(store);
     let session = session(open_for_writing(location)?)?;
     let token = runtime()?.block_on(session.valid_token(name))?;
-    print(&format!("{}\n", token.expose()))?;
+    print(&formatted(token.expose(), format))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A token as `token --format` prints it, with its line end.
+fn formatted(token: &str, format: TokenFormat) -> String {
+    match format {
+        TokenFormat::Raw => format!("{token}\n"),
+        TokenFormat::Bearer => format!("Bearer {token}\n"),
+        TokenFormat::HeadersJson => format!("{}\n", serde_json::json!({"Authorization": format!("Bearer {token}")})),
+        // Single quotes keep a shell from expanding anything; a quote inside is closed, escaped, reopened.
+        TokenFormat::Env => format!("export MCP_ACCOUNTS_TOKEN='{}'\n", token.replace('\'', r"'\''")),
+    }
 }

@@ -55,24 +55,29 @@ impl From<mcp_accounts::store::AddError> for CliError {
 
 impl From<session::Error> for CliError {
     fn from(e: session::Error) -> Self {
-        use session::Error as E;
-        CliError::Failed(match &e {
-            E::UnknownServer { name } => unknown_server(name),
-            E::NeedsLogin { name, .. } => format!("{e}; run: mcp-accounts login {name}"),
-            E::NoDynamicRegistration { name, url, .. } => format!(
-                "{e}; register a client there, then: mcp-accounts remove {name} && mcp-accounts add {name} {url} --client-id ID"
-            ),
-            E::LoginTimedOut { .. } => format!("{e} (run login again, or raise --timeout)"),
-            E::RevocationFailed(_) => format!("{e} — retry, or delete it here only with: logout --local"),
-            E::RedirectUriRefused { .. } => {
-                format!("{e}; register a client there, then add the server again with --client-id ID")
-            }
-            E::ConfiguredClientMismatch { name, .. } => format!(
-                "{e}; if that client id is registered there too, run: mcp-accounts remove {name}, then add it again"
-            ),
-            E::Store(store) => store_message(store),
-            _ => e.to_string(),
-        })
+        CliError::Failed(session_message(&e))
+    }
+}
+
+/// A session error in one line, with what to run about it.
+pub fn session_message(e: &session::Error) -> String {
+    use session::Error as E;
+    match e {
+        E::UnknownServer { name } => unknown_server(name),
+        E::NeedsLogin { name, .. } => format!("{e}; run: mcp-accounts login {name}"),
+        E::NoDynamicRegistration { name, url, .. } => format!(
+            "{e}; register a client there, then: mcp-accounts remove {name} && mcp-accounts add {name} {url} --client-id ID"
+        ),
+        E::LoginTimedOut { .. } => format!("{e} (run login again, or raise --timeout)"),
+        E::RevocationFailed(_) => format!("{e} — retry, or delete it here only with: logout --local"),
+        E::RedirectUriRefused { .. } => {
+            format!("{e}; register a client there, then add the server again with --client-id ID")
+        }
+        E::ConfiguredClientMismatch { name, .. } => format!(
+            "{e}; if that client id is registered there too, run: mcp-accounts remove {name}, then add it again"
+        ),
+        E::Store(store) => store_message(store),
+        _ => e.to_string(),
     }
 }
 

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod args;
 pub mod auth;
 pub mod common;
+pub mod mcp;
 pub mod output;
 
 use std::io::IsTerminal;
@@ -70,7 +71,8 @@ pub fn run(cli: Cli) -> CommandResult {
         }) => auth::login(&location, &name, no_browser, timeout, scopes),
         Some(Command::Refresh { name, all }) => auth::refresh(&location, name.as_deref(), all),
         Some(Command::Logout { name, local }) => auth::logout(&location, &name, local),
-        Some(Command::Token { name }) => auth::token(&location, &name),
+        Some(Command::Token { name, format }) => auth::token(&location, &name, format),
+        Some(Command::Proxy(args)) => mcp::proxy(&location, args),
     }
 }
 

@@ -105,6 +105,71 @@ impl Response {
     }
 }
 
+/// How long a streamed response may last at most (a week: in practice, until either side closes it).
+const STREAM_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// A response whose body is read as it arrives ([`HttpClient::open`]).
+pub struct StreamingResponse {
+    /// The URL that answered.
+    pub url: Url,
+    /// The HTTP status.
+    pub status: u16,
+    /// The response headers.
+    pub headers: HeaderMap,
+    body: reqwest::Response,
+    shown: String,
+    client: HttpClient,
+}
+
+impl std::fmt::Debug for StreamingResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamingResponse")
+            .field("url", &self.shown)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StreamingResponse {
+    /// The next piece of the body as it arrives; `None` at its end.
+    pub async fn chunk(&mut self) -> Result<Option<bytes::Bytes>, Error> {
+        self.body
+            .chunk()
+            .await
+            .map_err(|e| self.client.transport_error(&self.shown, &e))
+    }
+
+    /// Read the whole body, within the client's body cap and timeout.
+    pub async fn read(mut self) -> Result<Response, Error> {
+        let limit = self.client.config.max_body;
+        let timeout = self.client.config.timeout;
+        let shown = self.shown.clone();
+        let read = async {
+            let mut body = Vec::new();
+            while let Some(chunk) = self.chunk().await? {
+                if body.len() + chunk.len() > limit {
+                    return Err(Error::BodyTooLarge {
+                        url: shown.clone(),
+                        limit,
+                    });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(body)
+        };
+        let body = tokio::time::timeout(timeout, read).await.map_err(|_| Error::Timeout {
+            url: shown.clone(),
+            timeout,
+        })??;
+        Ok(Response {
+            url: self.url,
+            status: self.status,
+            headers: self.headers,
+            body,
+        })
+    }
+}
+
 /// Describe a JSON error without quoting the document: serde's messages can contain the values they
 /// choke on, and a value in a token response may be a token.
 pub fn describe_json_error(e: &serde_json::Error) -> String {
@@ -209,6 +274,56 @@ impl HttpClient {
             status,
             headers,
             body,
+        })
+    }
+
+    /// Send one request and return as soon as the headers arrive; the body is read as it comes
+    /// ([`StreamingResponse::chunk`]), with no total time limit (an MCP server's event stream lasts as
+    /// long as the session). The headers must arrive within `wait` (a server that answers with JSON
+    /// sends them only when its work is done).
+    pub async fn open(
+        &self,
+        method: Method,
+        url: &Url,
+        headers: HeaderMap,
+        body: Option<Vec<u8>>,
+        wait: Duration,
+    ) -> Result<StreamingResponse, Error> {
+        check_transport(url)?;
+        let shown = redact_for_display(url);
+        let started = Instant::now();
+        let client = self.client_for(crate::urls::is_loopback_url(url))?;
+        // The per-request timeout replaces the client's total one, which would cut a stream off.
+        let mut request = client
+            .request(method.clone(), url.clone())
+            .headers(headers)
+            .timeout(STREAM_LIFETIME);
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        let result = match tokio::time::timeout(wait, request.send()).await {
+            Ok(sent) => sent.map_err(|e| self.transport_error(&shown, &e)),
+            Err(_) => Err(Error::Timeout {
+                url: shown.clone(),
+                timeout: wait,
+            }),
+        };
+        if tracing::enabled!(target: TRACE_TARGET, tracing::Level::INFO) {
+            let outcome = match &result {
+                Ok(response) => response.status().as_u16().to_string(),
+                Err(e) => format!("error: {e}"),
+            };
+            let ms = started.elapsed().as_millis();
+            tracing::info!(target: TRACE_TARGET, "{method} {shown} -> {outcome} ({ms} ms, streamed)");
+        }
+        let body = result?;
+        Ok(StreamingResponse {
+            url: url.clone(),
+            status: body.status().as_u16(),
+            headers: body.headers().clone(),
+            body,
+            shown,
+            client: self.clone(),
         })
     }
 

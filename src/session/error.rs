@@ -81,6 +81,14 @@ pub enum Error {
     /// The login was cancelled (by the caller, or by quitting).
     #[error("the login was cancelled")]
     Cancelled,
+    /// A request for the account's token to another origin than its server's.
+    #[error("refusing to send the token of {name} to {url}, which is not the origin of its server")]
+    ForeignTarget {
+        /// The account.
+        name: String,
+        /// The URL refused, as it may be shown.
+        url: String,
+    },
     /// Nobody completed the login in the browser in time.
     #[error("no browser callback within {secs} s; the login was abandoned")]
     LoginTimedOut {

@@ -29,7 +29,7 @@ pub use login::{BrowserOpener, LoginOptions, LoginOutcome, LoginStep, OFFLINE_AC
 pub use logout::{LocalOnlyReason, LogoutOutcome};
 pub use metadata::METADATA_MAX_AGE_SECS;
 pub use refresh::{REFRESH_MARGIN_SECS, needs_refresh, usable_stored_token};
-pub use request::{AuthorizedRequest, RequestOutcome};
+pub use request::{AuthorizedRequest, RequestOutcome, StreamOutcome};
 
 use crate::clock::{Clock, SystemClock};
 use crate::oauth::{HttpClient, IssuedToken};

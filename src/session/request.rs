@@ -5,6 +5,8 @@
 //! (unless another process already renewed the token) and one retry; a 403 with `insufficient_scope` is
 //! returned as [`RequestOutcome::InsufficientScope`], for the caller to decide on a step-up login.
 
+use std::time::Duration;
+
 use reqwest::Method;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
 use url::Url;
@@ -12,27 +14,45 @@ use url::Url;
 use super::Session;
 use super::error::{Error, NeedsLogin};
 use crate::oauth::challenge::BearerChallenge;
-use crate::oauth::http::Response;
+use crate::oauth::http::{Response, StreamingResponse};
 use crate::secret::Secret;
-use crate::urls::UrlError;
+use crate::urls::{UrlError, redact_for_display};
 
 /// A request to the MCP server of an account.
 #[derive(Debug, Clone)]
 pub struct AuthorizedRequest {
     /// The method (`POST` for JSON-RPC messages).
     pub method: Method,
+    /// Where to send it instead of the server URL: only a URL of the same origin is accepted (the message
+    /// endpoint of the older HTTP+SSE transport, say). `None`: the server URL.
+    pub target: Option<Url>,
     /// Headers besides `Authorization`, which is always ours.
     pub headers: HeaderMap,
     /// The body.
     pub body: Option<Vec<u8>>,
+    /// How long the server may take to start its answer; `None`: the HTTP client's timeout.
+    pub wait: Option<Duration>,
+}
+
+impl AuthorizedRequest {
+    /// A request of `method` to the server URL, with no headers or body yet.
+    pub fn new(method: Method) -> Self {
+        AuthorizedRequest {
+            method,
+            target: None,
+            headers: HeaderMap::new(),
+            body: None,
+            wait: None,
+        }
+    }
 }
 
 /// How an authorized request ended, when it reached the server.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum RequestOutcome {
+pub enum RequestOutcome<R = Response> {
     /// The server's answer (any status except the two below).
-    Response(Response),
+    Response(R),
     /// 403 with a `Bearer` challenge `error="insufficient_scope"`: the token lacks scopes. A refresh cannot
     /// widen scope; only a new authorization with the union of scopes can (MCP 2026-07-28 step-up).
     InsufficientScope {
@@ -41,21 +61,51 @@ pub enum RequestOutcome {
         /// The whole challenge.
         challenge: BearerChallenge,
         /// The server's answer.
-        response: Response,
+        response: R,
     },
 }
 
+/// [`RequestOutcome`] with the body still to be read: what [`Session::authorized_stream`] returns.
+pub type StreamOutcome = RequestOutcome<StreamingResponse>;
+
 impl Session {
-    /// Send `request` to the MCP server of NAME with a valid token; on a 401, refresh once and retry once.
-    /// A second 401 means only a new login helps.
+    /// Send `request` to the MCP server of NAME with a valid token and read the answer (within the body
+    /// cap); on a 401, refresh once and retry once. A second 401 means only a new login helps.
     pub async fn authorized_request(&self, name: &str, request: &AuthorizedRequest) -> Result<RequestOutcome, Error> {
+        Ok(match self.authorized_stream(name, request).await? {
+            RequestOutcome::Response(response) => RequestOutcome::Response(response.read().await?),
+            RequestOutcome::InsufficientScope {
+                scopes,
+                challenge,
+                response,
+            } => RequestOutcome::InsufficientScope {
+                scopes,
+                challenge,
+                response: response.read().await?,
+            },
+        })
+    }
+
+    /// [`Session::authorized_request`], returning once the headers arrive: the body (an event stream,
+    /// say) is read by the caller as it comes.
+    pub async fn authorized_stream(&self, name: &str, request: &AuthorizedRequest) -> Result<StreamOutcome, Error> {
         let server = self.server(name)?;
-        let url = Url::parse(&server.url).map_err(|reason| {
+        let base = Url::parse(&server.url).map_err(|reason| {
             crate::oauth::Error::from(UrlError::Invalid {
                 raw: server.url.clone(),
                 reason,
             })
         })?;
+        let url = match &request.target {
+            Some(target) if target.origin() != base.origin() => {
+                return Err(Error::ForeignTarget {
+                    name: name.to_owned(),
+                    url: redact_for_display(target),
+                });
+            }
+            Some(target) => target.clone(),
+            None => base,
+        };
         let token = self.valid_token(name).await?;
         let response = self.send_with(&url, request, &token).await?;
         if response.status != 401 {
@@ -73,7 +123,12 @@ impl Session {
         Ok(classify(response))
     }
 
-    async fn send_with(&self, url: &Url, request: &AuthorizedRequest, token: &Secret) -> Result<Response, Error> {
+    async fn send_with(
+        &self,
+        url: &Url,
+        request: &AuthorizedRequest,
+        token: &Secret,
+    ) -> Result<StreamingResponse, Error> {
         let mut headers = request.headers.clone();
         let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
             .unwrap_or_else(|_| HeaderValue::from_static("Bearer invalid"));
@@ -81,12 +136,18 @@ impl Session {
         headers.insert(AUTHORIZATION, value);
         Ok(self
             .http
-            .send(request.method.clone(), url, headers, request.body.clone())
+            .open(
+                request.method.clone(),
+                url,
+                headers,
+                request.body.clone(),
+                request.wait.unwrap_or(self.http.config().timeout),
+            )
             .await?)
     }
 }
 
-fn classify(response: Response) -> RequestOutcome {
+fn classify(response: StreamingResponse) -> StreamOutcome {
     if response.status == 403
         && let Some(challenge) = BearerChallenge::from_headers(
             response

@@ -21,7 +21,17 @@ const LIB_LAYERS: &[(&str, u8)] = &[
 ];
 
 /// The binary's top-level modules and their layers.
-const BIN_LAYERS: &[(&str, u8)] = &[("view", 0), ("config", 0), ("browser", 0), ("tui", 1), ("cli", 2)];
+const BIN_LAYERS: &[(&str, u8)] = &[
+    ("view", 0),
+    ("config", 0),
+    ("browser", 0),
+    ("mcp", 0),
+    ("clients", 0),
+    ("proxy", 1),
+    ("verify", 1),
+    ("tui", 2),
+    ("cli", 3),
+];
 
 const MAX_LINES: usize = 650;
 
@@ -63,7 +73,11 @@ fn module_of(relative: &Path) -> Module {
         .map(|p| p.to_string_lossy().trim_end_matches(".rs").to_owned())
         .collect();
     let top = parts[0].clone();
-    let krate = if ["main", "cli", "tui", "view", "config", "browser"].contains(&top.as_str()) {
+    let krate = if [
+        "main", "cli", "tui", "view", "config", "browser", "mcp", "clients", "proxy", "verify",
+    ]
+    .contains(&top.as_str())
+    {
         Crate::Bin
     } else {
         Crate::Lib

@@ -28,6 +28,7 @@ mod interop;
 mod layers;
 mod logins;
 mod oauth_flow;
+mod proxy;
 mod reliability;
 mod security;
 mod session;

@@ -13,7 +13,7 @@ use mcp_accounts::session::{
 };
 use mcp_accounts::store::{KvTokenStore, ServerRecord, SqliteKv, TokenStore};
 use reqwest::Method;
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use url::Url;
 
 use crate::support::auth_server::{Options, TestServer};
@@ -84,13 +84,12 @@ fn login_options() -> LoginOptions {
 }
 
 fn mcp_post() -> AuthorizedRequest {
-    let mut headers = HeaderMap::new();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    AuthorizedRequest {
-        method: Method::POST,
-        headers,
-        body: Some(br#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#.to_vec()),
-    }
+    let mut request = AuthorizedRequest::new(Method::POST);
+    request
+        .headers
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    request.body = Some(br#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#.to_vec());
+    request
 }
 
 #[tokio::test]

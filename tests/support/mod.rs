@@ -6,6 +6,7 @@ pub mod bin;
 pub mod flow;
 pub mod pty;
 pub mod py_sdk;
+pub mod stdio;
 pub mod ts_sdk;
 
 use std::path::PathBuf;

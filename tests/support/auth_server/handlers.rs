@@ -5,7 +5,8 @@ use super::*;
 
 pub(super) fn router(inner: Arc<Inner>) -> Router {
     let mut app = Router::new()
-        .route("/mcp", any(mcp))
+        .route("/mcp", any(super::mcp::mcp))
+        .route("/mcp/messages", post(super::mcp::legacy_message))
         .route("/meta/prm.json", get(prm_doc))
         .route("/.well-known/oauth-protected-resource/mcp", get(prm_doc))
         .route("/.well-known/oauth-protected-resource", get(prm_doc));
@@ -42,77 +43,12 @@ async fn record(State(inner): State<Arc<Inner>>, request: Request, next: Next) -
     next.run(request).await
 }
 
-fn json_response(status: StatusCode, body: Value) -> Response {
+pub(super) fn json_response(status: StatusCode, body: Value) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
     json_response(status, json!({"error": error, "error_description": description}))
-}
-
-async fn mcp(State(inner): State<Arc<Inner>>, headers: HeaderMap) -> Response {
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if let Some(token) = presented {
-        if access_ok(&inner, token)
-            && let Some(required) = inner.opts.required_scope
-            && !inner
-                .data()
-                .access_scopes
-                .get(token)
-                .is_some_and(|s| s.split(' ').any(|s| s == required))
-        {
-            let challenge = format!(
-                "Bearer error=\"insufficient_scope\", scope=\"{required}\", resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp\"",
-                inner.public_base()
-            );
-            let mut response = json_response(StatusCode::FORBIDDEN, json!({"error": "insufficient_scope"}));
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, challenge.parse().unwrap());
-            return response;
-        }
-        if access_ok(&inner, token) {
-            return json_response(
-                StatusCode::OK,
-                json!({"jsonrpc": "2.0", "id": 1, "result": {
-                    "protocolVersion": "2025-11-25", "capabilities": {},
-                    "serverInfo": {"name": "test-server", "version": "1"}}}),
-            );
-        }
-        if inner.opts.invalid_token_500 {
-            return (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response();
-        }
-    }
-    let mut challenge = format!(
-        "Bearer error=\"invalid_token\", error_description=\"{}\"",
-        if presented.is_some() {
-            "The token is not valid"
-        } else {
-            "Missing Authorization header"
-        }
-    );
-    match inner.opts.prm {
-        Prm::HeaderAndPath => challenge.push_str(&format!(
-            ", resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp\"",
-            inner.public_base()
-        )),
-        Prm::HeaderOnly => challenge.push_str(&format!(
-            ", resource_metadata=\"{}/meta/prm.json\"",
-            inner.public_base()
-        )),
-        _ => {}
-    }
-    if let Some(scope) = inner.opts.challenge_scope {
-        challenge.push_str(&format!(", scope=\"{scope}\""));
-    }
-    let mut response = json_response(StatusCode::UNAUTHORIZED, json!({"error": "invalid_token"}));
-    response
-        .headers_mut()
-        .insert(header::WWW_AUTHENTICATE, challenge.parse().unwrap());
-    response
 }
 
 async fn prm_doc(State(inner): State<Arc<Inner>>, request: Request) -> Response {

@@ -22,8 +22,11 @@ use oauth2::{PkceCodeChallenge, PkceCodeVerifier};
 use serde_json::{Value, json};
 
 mod handlers;
+mod mcp;
 mod poison;
 use handlers::router;
+#[allow(unused_imports)]
+pub use mcp::McpTransport;
 #[allow(unused_imports)] // the benches share this module and poison nothing
 pub use poison::{Doc, Poison};
 
@@ -145,6 +148,10 @@ pub struct Options {
     pub cimd: bool,
     /// A refresh answers with the access token the grant already has (a new expiry, the same string).
     pub same_access_token_on_refresh: bool,
+    /// How the MCP endpoint speaks.
+    pub mcp_transport: McpTransport,
+    /// The MCP endpoint refuses every token with 401 (a token the server will never take).
+    pub refuse_every_token: bool,
 }
 
 impl Default for Options {
@@ -184,6 +191,8 @@ impl Default for Options {
             refuse_redirect_host: None,
             cimd: false,
             same_access_token_on_refresh: false,
+            mcp_transport: McpTransport::Json,
+            refuse_every_token: false,
         }
     }
 }
@@ -234,6 +243,7 @@ struct Data {
     revocations: Vec<String>,
     token_failures_left: u32,
     invalid_client_pending: bool,
+    mcp: mcp::McpLog,
 }
 
 struct Inner {
@@ -244,6 +254,8 @@ struct Inner {
     base: String,
     data: Mutex<Data>,
     counter: AtomicU64,
+    /// Cancelled when the server stops: open event streams end, so the graceful shutdown can finish.
+    closing: tokio_util::sync::CancellationToken,
 }
 
 impl Inner {
@@ -324,6 +336,7 @@ impl TestServer {
             hostile: Mutex::new(None),
             counter: AtomicU64::new(1),
             moved: std::sync::atomic::AtomicBool::new(false),
+            closing: tokio_util::sync::CancellationToken::new(),
         });
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let app = router(inner.clone());
@@ -453,6 +466,20 @@ impl TestServer {
     pub fn authorize_scopes(&self) -> Vec<String> {
         self.inner.data().authorize_scopes.clone()
     }
+    /// What the MCP endpoint saw: (methods posted, session ids sent with them, protocol versions sent
+    /// with them, DELETEs, GET streams opened).
+    #[allow(clippy::type_complexity)]
+    pub fn mcp_log(&self) -> (Vec<String>, Vec<Option<String>>, Vec<Option<String>>, usize, usize) {
+        let d = self.inner.data();
+        let m = &d.mcp;
+        (
+            m.methods.clone(),
+            m.session_ids.clone(),
+            m.versions.clone(),
+            m.deletes,
+            m.get_streams,
+        )
+    }
     /// Expire every access token now.
     pub fn expire_access_tokens(&self) {
         for (exp, _) in self.inner.data().access.values_mut() {
@@ -463,6 +490,7 @@ impl TestServer {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
+        self.inner.closing.cancel();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

@@ -1,0 +1,207 @@
+//! `mcp-accounts proxy NAME` through the real binary, against the test server's MCP endpoint: messages
+//! both ways over JSON answers, event streams and the older HTTP+SSE transport, the session and version
+//! headers, the session deleted on exit, a refresh when the server stops taking a token, an error naming
+//! the login command when nothing else helps, and step-up.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::support::auth_server::{McpTransport, Options, TestServer};
+use crate::support::bin::Sandbox;
+use crate::support::flow::setup;
+use crate::support::stdio::Proxy;
+
+fn logged_in(opts: Options) -> (Sandbox, TestServer) {
+    let (sb, server) = setup(opts);
+    let run = sb.login("test", "normal");
+    assert_eq!(run.code, 0, "{run}");
+    (sb, server)
+}
+
+fn initialize() -> Value {
+    json!({"protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "proxy-test", "version": "1"}})
+}
+
+#[test]
+fn messages_go_both_ways_over_json_answers_and_event_streams() {
+    for transport in [McpTransport::Json, McpTransport::EventStream] {
+        let (sb, server) = logged_in(Options {
+            mcp_transport: transport,
+            ..Options::default()
+        });
+        let mut proxy = Proxy::start(sb.cmd(&["proxy", "test"]));
+        proxy.send(
+            &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": initialize(),
+            "x-unknown-field": {"kept": true}}),
+        );
+        let (init, before) = proxy.until_answer(&json!(1), Duration::from_secs(10));
+        assert_eq!(init["result"]["serverInfo"]["name"], "test-server", "{transport:?}");
+        if transport == McpTransport::EventStream {
+            // What the server sent before its answer, in the same stream, arrives first.
+            assert_eq!(before[0]["method"], "notifications/message", "{before:?}");
+        }
+        proxy.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+        proxy.send(&json!({"jsonrpc": "2.0", "id": "two", "method": "tools/list"}));
+        let (tools, mut unasked) = proxy.until_answer(&json!("two"), Duration::from_secs(10));
+        assert_eq!(tools["result"]["tools"][0]["name"], "echo");
+        proxy.send(&json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+            "params": {"name": "echo", "arguments": {"text": "hi"}}}));
+        let (call, more) = proxy.until_answer(&json!(3), Duration::from_secs(10));
+        unasked.extend(more);
+        assert_eq!(call["result"]["content"][0]["text"], "echo: hi");
+        let unknown = proxy.call(4, "no/such", json!({}));
+        assert_eq!(
+            unknown["error"]["code"], -32601,
+            "the server's own error passes unchanged"
+        );
+        if transport == McpTransport::EventStream {
+            // The GET stream carries what the server sends unasked.
+            let list_changed = |m: &Value| m["method"] == "notifications/tools/list_changed";
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while !unasked.iter().any(list_changed) && Instant::now() < deadline {
+                unasked.push(proxy.recv(Duration::from_secs(5)));
+            }
+            assert!(
+                unasked.iter().any(list_changed),
+                "the GET stream's notification arrived: {unasked:?}"
+            );
+        }
+        let (code, took, stderr) = proxy.close();
+        assert_eq!(code, 0, "{stderr}");
+        assert!(took < Duration::from_secs(3), "exited {took:?} after stdin closed");
+
+        let (methods, sessions, versions, deletes, get_streams) = server.mcp_log();
+        assert_eq!(
+            methods,
+            [
+                "initialize",
+                "notifications/initialized",
+                "tools/list",
+                "tools/call",
+                "no/such"
+            ]
+        );
+        assert_eq!(sessions[0], None, "no session id before the server gave one");
+        let session = sessions[1].clone().expect("the session id is sent after initialize");
+        assert!(
+            sessions[1..].iter().all(|s| s.as_ref() == Some(&session)),
+            "{sessions:?}"
+        );
+        assert_eq!(versions[0], None);
+        assert!(
+            versions[1..].iter().all(|v| v.as_deref() == Some("2025-06-18")),
+            "{versions:?}"
+        );
+        assert_eq!(deletes, 1, "the session was deleted on exit");
+        let expected_gets = usize::from(transport == McpTransport::EventStream);
+        assert_eq!(get_streams, expected_gets, "{transport:?}");
+    }
+}
+
+#[test]
+fn a_server_of_the_older_http_sse_transport_is_reached_too() {
+    let (sb, server) = logged_in(Options {
+        mcp_transport: McpTransport::HttpSse,
+        ..Options::default()
+    });
+    let mut proxy = Proxy::start(sb.cmd(&["proxy", "test"]));
+    let init = proxy.call(1, "initialize", initialize());
+    assert_eq!(init["result"]["serverInfo"]["version"], "1.2.3");
+    proxy.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    let call = proxy.call(2, "tools/call", json!({"name": "echo", "arguments": {"text": "old"}}));
+    assert_eq!(call["result"]["content"][0]["text"], "echo: old");
+    let (code, _, stderr) = proxy.close();
+    assert_eq!(code, 0, "{stderr}");
+    let (methods, ..) = server.mcp_log();
+    assert_eq!(methods, ["initialize", "notifications/initialized", "tools/call"]);
+}
+
+#[test]
+fn a_token_the_server_stops_taking_is_refreshed_and_the_request_still_succeeds() {
+    let (sb, server) = logged_in(Options::default());
+    let mut proxy = Proxy::start(sb.cmd(&["proxy", "test"]));
+    assert!(proxy.call(1, "initialize", initialize())["result"].is_object());
+    let before = crate::support::flow::token_of(&sb);
+    server.expire_access_tokens();
+    let call = proxy.call(2, "tools/call", json!({"name": "echo", "arguments": {"text": "later"}}));
+    assert_eq!(call["result"]["content"][0]["text"], "echo: later");
+    assert_eq!(server.refreshes(), 1);
+    assert_ne!(crate::support::flow::token_of(&sb), before, "the new token is stored");
+    let (code, _, stderr) = proxy.close();
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn when_no_login_can_help_the_request_gets_an_error_naming_the_command_at_once() {
+    let (sb, _server) = logged_in(Options {
+        refuse_every_token: true,
+        ..Options::default()
+    });
+    let mut proxy = Proxy::start(sb.cmd(&["proxy", "test"]));
+    let started = Instant::now();
+    proxy.send(&json!({"jsonrpc": "2.0", "id": 7, "method": "tools/list"}));
+    let (answer, _) = proxy.until_answer(&json!(7), Duration::from_secs(2));
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(answer["error"]["code"], -32001, "{answer}");
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(message.contains("run: mcp-accounts login test"), "{message}");
+
+    // A line that is not JSON is answered with a parse error, and the proxy goes on.
+    proxy.send_raw("{not json");
+    assert_eq!(proxy.recv(Duration::from_secs(2))["error"]["code"], -32700);
+    let (code, _, _) = proxy.close();
+    assert_eq!(code, 0);
+
+    // Not logged in at all: the same kind of answer.
+    sb.ok(&["logout", "test", "--local"]);
+    let mut proxy = Proxy::start(sb.cmd(&["proxy", "test"]));
+    let answer = proxy.call(1, "initialize", initialize());
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("test is not logged in; run: mcp-accounts login test"),
+        "{answer}"
+    );
+}
+
+#[test]
+fn a_request_that_needs_more_scopes_steps_up_in_the_browser_or_says_which() {
+    let opts = || Options {
+        required_scope: Some("mcp:admin"),
+        ..Options::default()
+    };
+    // Without a browser: the error names the scopes and the command.
+    let (sb, server) = logged_in(opts());
+    let mut proxy = Proxy::start(sb.cmd(&["proxy", "test", "--no-browser"]));
+    let answer = proxy.call(1, "tools/list", json!({}));
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("mcp:admin") && message.contains("run: mcp-accounts login test --scope mcp:admin"),
+        "{message}"
+    );
+    drop(proxy);
+    assert_eq!(server.authorize_scopes().len(), 1, "no second login without a browser");
+
+    // With one: a new authorization with the union of the scopes, then the request succeeds.
+    let mut proxy = Proxy::start(sb.cmd_browser(&["proxy", "test"], "normal"));
+    let answer = proxy.call(1, "tools/list", json!({}));
+    assert_eq!(answer["result"]["tools"][0]["name"], "echo", "{answer}");
+    assert_eq!(server.authorize_scopes()[1], "mcp:tools mcp:admin");
+    let (code, _, stderr) = proxy.close();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("wants the scope(s) mcp:admin"), "{stderr}");
+}
+
+#[test]
+fn bad_proxy_arguments_fail_before_reading_anything() {
+    let (sb, _server) = setup(Options::default());
+    let run = sb.run(&["proxy", "nope"]);
+    assert_eq!(run.code, 1);
+    assert!(run.one_error_line().contains("no server named \"nope\""), "{run}");
+    let run = sb.run(&["proxy", "test", "--header", "Authorization: Bearer x"]);
+    assert_eq!(run.code, 2);
+    assert!(run.one_error_line().contains("cannot be set"), "{run}");
+}
