@@ -5,9 +5,9 @@ MCP_ACCOUNTS_BIN.
 It is made of mcp-accounts' own commands: `add` the server (with the pre-registered client of
 MCP_CONFORMANCE_CONTEXT, or the client ID metadata document URL the basic-cimd scenario expects), `login`
 through the scripted browser (tests/support/scripted_browser.py follows the authorization server's
-redirects to our loopback callback, as a user's browser would), then `token` for the MCP requests it makes
-itself: initialize, notifications/initialized, tools/list, tools/call. Until the proxy exists, a 403 is
-not stepped up: the client stops there with exit code 1.
+redirects to our loopback callback, as a user's browser would), then `proxy` for the MCP requests: initialize,
+notifications/initialized, tools/list, tools/call over the proxy's stdin and stdout. A 403 with
+`insufficient_scope` is the proxy's to handle (a step-up login through the same scripted browser).
 
 Every mcp-accounts command and its output goes to stderr, so a failed scenario shows what happened.
 """
@@ -16,8 +16,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import urllib.error
-import urllib.request
 
 SCENARIO = os.environ.get("MCP_CONFORMANCE_SCENARIO", "")
 CONTEXT = json.loads(os.environ.get("MCP_CONFORMANCE_CONTEXT") or "{}")
@@ -37,36 +35,42 @@ def run(binary, db, *args, env=None):
     return done.stdout
 
 
-def mcp(url, token, message, session=None, version=None):
-    """POST one JSON-RPC message; the answer (JSON or the first event of a stream) and the session id."""
-    headers = {
-        "Content-Type": "application/json",
-        "Accept": "application/json, text/event-stream",
-        "Authorization": f"Bearer {token}",
-    }
-    if session:
-        headers["Mcp-Session-Id"] = session
-    if version:
-        headers["MCP-Protocol-Version"] = version
-    request = urllib.request.Request(url, data=json.dumps(message).encode(), headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=20) as response:
-            body = response.read().decode()
-            session = response.headers.get("Mcp-Session-Id") or session
-            kind = response.headers.get("Content-Type", "")
-    except urllib.error.HTTPError as e:
-        print(f"{message['method']}: HTTP {e.code} {e.read().decode()[:200]}", file=sys.stderr)
-        sys.exit(1)
-    if "id" not in message:
-        return None, session
-    if kind.startswith("text/event-stream"):
-        data = [line[5:].strip() for line in body.splitlines() if line.startswith("data:")]
-        body = next((d for d in data if d), "null")
-    answer = json.loads(body)
-    print(f"{message['method']}: {json.dumps(answer)[:200]}", file=sys.stderr)
-    if "error" in answer:
-        sys.exit(1)
-    return answer["result"], session
+class Proxy:
+    """`mcp-accounts proxy conformance`, spoken to over its stdin and stdout as an MCP client would."""
+
+    def __init__(self, binary, db, env):
+        print("$ mcp-accounts proxy conformance", file=sys.stderr)
+        self.process = subprocess.Popen(
+            [binary, "--db", db, "proxy", "conformance", "--login-timeout", "20"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env={**os.environ, **env})
+
+    def send(self, message):
+        self.process.stdin.write(json.dumps(message) + "\n")
+        self.process.stdin.flush()
+
+    def request(self, message):
+        """Send a request; the result of its answer (what the server sent before it is logged)."""
+        self.send(message)
+        while True:
+            line = self.process.stdout.readline()
+            if not line:
+                print(f"{message['method']}: the proxy closed its output", file=sys.stderr)
+                sys.exit(1)
+            answer = json.loads(line)
+            if "method" not in answer and answer.get("id") == message["id"]:
+                break
+            print(f"(from the server: {line.strip()[:200]})", file=sys.stderr)
+        print(f"{message['method']}: {json.dumps(answer)[:200]}", file=sys.stderr)
+        if "error" in answer:
+            sys.exit(1)
+        return answer["result"]
+
+    def close(self):
+        self.process.stdin.close()
+        code = self.process.wait(timeout=20)
+        if code != 0:
+            print(f"the proxy exited with {code}", file=sys.stderr)
+            sys.exit(1)
 
 
 def main():
@@ -85,8 +89,9 @@ def main():
         run(binary, db, *add)
         run(binary, db, "login", "conformance", "--timeout", "20",
             env={**env, "BROWSER": BROWSER, "SCRIPTED_BROWSER_MODE": "normal"})
-        token = run(binary, db, "token", "conformance", env=env).strip()
-
+        # Every MCP request goes through the proxy; a 403 asking for more scopes makes it log in again
+        # (through the same scripted browser) with the union of the scopes, then retry.
+        proxy = Proxy(binary, db, {**env, "BROWSER": BROWSER, "SCRIPTED_BROWSER_MODE": "normal"})
         init = {
             "jsonrpc": "2.0", "id": 1, "method": "initialize",
             "params": {
@@ -94,14 +99,13 @@ def main():
                 "clientInfo": {"name": "mcp-accounts-conformance", "version": "1"},
             },
         }
-        result, session = mcp(url, token, init)
-        version = result.get("protocolVersion")
-        mcp(url, token, {"jsonrpc": "2.0", "method": "notifications/initialized"}, session, version)
-        tools, _ = mcp(url, token, {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}, session, version)
+        proxy.request(init)
+        proxy.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        tools = proxy.request({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
         for tool in tools.get("tools", [])[:1]:
-            call = {"jsonrpc": "2.0", "id": 3, "method": "tools/call",
-                    "params": {"name": tool["name"], "arguments": {}}}
-            mcp(url, token, call, session, version)
+            proxy.request({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+                           "params": {"name": tool["name"], "arguments": {}}})
+        proxy.close()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 //! The official MCP conformance suite (`@modelcontextprotocol/conformance` 0.1.16, pinned in
-//! tests/conformance/package-lock.json) against our client: every client authorization scenario it has,
-//! except `auth/scope-step-up`, which needs the proxy (requests that step up on a 403 as they go).
+//! tests/conformance/package-lock.json) against our client: every client authorization scenario it has.
+//! The MCP requests go through `mcp-accounts proxy`, so `auth/scope-step-up` and `auth/scope-retry-limit`
+//! test the proxy's step-up on a 403.
 //!
 //! Per scenario the suite starts an MCP server and an authorization server and runs
 //! tests/conformance/client.py, which is made of mcp-accounts' own commands, with the server URL (always
@@ -51,6 +52,10 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     (
         "auth/scope-omitted-when-undefined",
         "no scope parameter when nothing names one",
+    ),
+    (
+        "auth/scope-step-up",
+        "a 403 insufficient_scope through the proxy: a new login with the union of scopes, then the call",
     ),
     ("auth/scope-retry-limit", "no endless authorizations when a 403 insists"),
     (

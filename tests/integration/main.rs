@@ -29,6 +29,7 @@ mod layers;
 mod logins;
 mod oauth_flow;
 mod proxy;
+mod proxy_interop;
 mod reliability;
 mod security;
 mod session;
