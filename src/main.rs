@@ -8,6 +8,7 @@ mod config;
 mod mcp;
 mod proxy;
 mod tui;
+mod verify;
 mod view;
 
 fn main() -> std::process::ExitCode {

@@ -96,6 +96,15 @@ pub enum Command {
     },
     /// Bridge stdio to the server with this account's token: a drop-in for `npx mcp-remote URL`
     Proxy(ProxyArgs),
+    /// Prove the account works: one authenticated MCP exchange; prints the server, its protocol version
+    /// and how many tools, resources and prompts it offers
+    Verify {
+        /// The server's name
+        name: String,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
     /// Exit 0 when every account shown is usable, 1 when any needs action (never the network)
     Status {
         /// Only this server

@@ -1,4 +1,5 @@
-//! The commands that speak MCP to a server with an account's token: `proxy` (the stdio bridge).
+//! The commands that speak MCP to a server with an account's token: `proxy` (the stdio bridge) and
+//! `verify` (one exchange that proves the account works).
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -8,7 +9,9 @@ use http::{HeaderName, HeaderValue};
 use super::args::ProxyArgs;
 use super::auth::{runtime, session_for};
 use super::common::{CliError, CommandResult, session_message};
+use super::output::{print, print_json};
 use crate::proxy::{Ended, Settings};
+use crate::verify::{Verified, VerifyError};
 use mcp_accounts::store::location::DbLocation;
 
 /// `proxy NAME [--header K:V]... [--no-browser] [--login-timeout SECS]`.
@@ -42,6 +45,56 @@ pub fn proxy(location: &DbLocation, args: ProxyArgs) -> CommandResult {
         Ended::Normally => Ok(ExitCode::SUCCESS),
         Ended::ServerGone(reason) => Err(CliError::Failed(reason)),
     }
+}
+
+/// `verify NAME [--json]`.
+pub fn verify(location: &DbLocation, name: &str, json: bool) -> CommandResult {
+    let session = session_for(location, name)?;
+    let verified = runtime()?
+        .block_on(crate::verify::verify(&session, name))
+        .map_err(|e| match e {
+            VerifyError::Session(e) => CliError::Failed(session_message(&e)),
+            VerifyError::Scopes(scopes) => CliError::Failed(format!(
+                "{}; run: mcp-accounts login {name} {}",
+                VerifyError::Scopes(scopes.clone()),
+                scopes
+                    .iter()
+                    .map(|s| format!("--scope {s}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )),
+            e @ VerifyError::Server(_) => CliError::Failed(format!("{name}: {e}")),
+        })?;
+    if json {
+        print_json(&verified)?;
+    } else {
+        print(&describe_verified(name, &verified))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The human form of a verification.
+pub fn describe_verified(name: &str, v: &Verified) -> String {
+    let server = match (&v.server_name, &v.server_version) {
+        (Some(n), Some(ver)) => format!("{n} {ver}"),
+        (Some(n), None) => n.clone(),
+        _ => "(the server did not say)".to_owned(),
+    };
+    let count = |n: Option<usize>| n.map_or_else(|| "not offered".to_owned(), |n| n.to_string());
+    format!(
+        "{name} works: an authenticated MCP request was answered in {} ms\n{:<12}{server}\n{:<12}{} (by {})\n{:<12}{}\n{:<12}{}\n{:<12}{}\n",
+        v.took_ms,
+        "server",
+        "protocol",
+        v.protocol_version,
+        v.handshake,
+        "tools",
+        count(v.tools),
+        "resources",
+        count(v.resources),
+        "prompts",
+        count(v.prompts),
+    )
 }
 
 /// `NAME:VALUE` (spaces around the value trimmed), as mcp-remote's `--header` takes it.

@@ -73,6 +73,7 @@ pub fn run(cli: Cli) -> CommandResult {
         Some(Command::Logout { name, local }) => auth::logout(&location, &name, local),
         Some(Command::Token { name, format }) => auth::token(&location, &name, format),
         Some(Command::Proxy(args)) => mcp::proxy(&location, args),
+        Some(Command::Verify { name, json }) => mcp::verify(&location, &name, json),
     }
 }
 

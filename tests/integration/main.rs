@@ -37,3 +37,4 @@ mod shared_dir;
 mod spec;
 mod store;
 mod tui;
+mod verify;

@@ -75,6 +75,11 @@ fn the_typescript_sdk_client_works_through_the_proxy() {
         "{report}"
     );
     assert_eq!(report["first"]["content"][0]["text"], "Hello, proxy!", "{report}");
+    // verify speaks to the same server by itself: server/discover is refused, initialize works.
+    let verified = sb.ok(&["verify", "example", "--json"]).json();
+    assert_eq!(verified["server_name"], "simple-streamable-http-server", "{verified}");
+    assert_eq!(verified["handshake"], "initialize");
+    assert!(verified["tools"].as_u64().unwrap() >= 1, "{verified}");
 
     // A token the server stops taking between two calls: the proxy refreshes and the call succeeds.
     let test = TestServer::start(Options::default());

@@ -78,7 +78,7 @@ pub(super) async fn legacy_message(
     let Some(stream) = query.get("session").and_then(|s| d.mcp.legacy.get(s)) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    if let Some(answer) = answer(&message) {
+    if let Some(answer) = answer(&message, false) {
         let _ = stream.send(format!("event: message\ndata: {answer}\n\n"));
     }
     (StatusCode::ACCEPTED, "Accepted").into_response()
@@ -169,7 +169,7 @@ fn post(inner: &Inner, headers: &HeaderMap, body: &[u8]) -> Response {
         );
     };
     log_message(inner, headers, &message);
-    let Some(answer) = answer(&message) else {
+    let Some(answer) = answer(&message, inner.opts.mcp_modern) else {
         return StatusCode::ACCEPTED.into_response();
     };
     let mut response = if inner.opts.mcp_transport == McpTransport::EventStream {
@@ -187,8 +187,9 @@ fn post(inner: &Inner, headers: &HeaderMap, body: &[u8]) -> Response {
     response
 }
 
-/// The answer to a request; `None` for notifications and answers.
-fn answer(message: &Value) -> Option<Value> {
+/// The answer to a request; `None` for notifications and answers. `modern`: the server also speaks
+/// 2026-07-28 (`server/discover`).
+fn answer(message: &Value, modern: bool) -> Option<Value> {
     let id = message.get("id")?.clone();
     let method = message.get("method")?.as_str()?;
     let params = &message["params"];
@@ -198,6 +199,12 @@ fn answer(message: &Value) -> Option<Value> {
             "capabilities": {"tools": {"listChanged": true}},
             "serverInfo": {"name": "test-server", "version": "1.2.3"}}),
         "ping" => json!({}),
+        "server/discover" if modern => json!({
+            "resultType": "complete", "supportedVersions": ["2026-07-28"],
+            "capabilities": {"tools": {}, "prompts": {}},
+            "serverInfo": {"name": "test-server", "version": "2.0.0"},
+            "ttlMs": 0, "cacheScope": "private"}),
+        "prompts/list" if modern => json!({"prompts": [{"name": "a"}, {"name": "b"}]}),
         "tools/list" => json!({"tools": [{
             "name": "echo", "description": "Says the text back",
             "inputSchema": {"type": "object", "properties": {"text": {"type": "string"}}}}]}),

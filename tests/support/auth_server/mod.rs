@@ -152,6 +152,8 @@ pub struct Options {
     pub mcp_transport: McpTransport,
     /// The MCP endpoint refuses every token with 401 (a token the server will never take).
     pub refuse_every_token: bool,
+    /// The MCP endpoint also speaks 2026-07-28 (`server/discover`, and prompts).
+    pub mcp_modern: bool,
 }
 
 impl Default for Options {
@@ -193,6 +195,7 @@ impl Default for Options {
             same_access_token_on_refresh: false,
             mcp_transport: McpTransport::Json,
             refuse_every_token: false,
+            mcp_modern: false,
         }
     }
 }
