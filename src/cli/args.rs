@@ -96,6 +96,12 @@ pub enum Command {
     },
     /// Bridge stdio to the server with this account's token: a drop-in for `npx mcp-remote URL`
     Proxy(ProxyArgs),
+    /// Find remote MCP servers in the other clients' configuration files and add them as accounts (a dry
+    /// run unless --apply; never changes those files)
+    Import(ImportArgs),
+    /// Make a client use mcp-accounts for these accounts: writes its configuration entry (a diff is shown
+    /// and a backup kept)
+    Connect(ConnectArgs),
     /// Prove the account works: one authenticated MCP exchange; prints the server, its protocol version
     /// and how many tools, resources and prompts it offers
     Verify {
@@ -165,4 +171,31 @@ pub struct ProxyArgs {
     /// How long a step-up login waits for the browser, in seconds
     #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub login_timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Add what was found (without it, only show what would be added)
+    #[arg(long)]
+    pub apply: bool,
+    /// Only this client's files: claude-code, claude-desktop, cursor, vscode, codex, gemini, windsurf, zed
+    #[arg(long, value_name = "CLIENT")]
+    pub from: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// The client: claude-code, claude-desktop, cursor, vscode, codex, gemini, windsurf, zed
+    pub client: String,
+    /// The accounts to connect
+    pub names: Vec<String>,
+    /// Show the change without writing it
+    #[arg(long, conflicts_with = "undo")]
+    pub dry_run: bool,
+    /// Put back the client's file as it was before the last connect
+    #[arg(long)]
+    pub undo: bool,
+    /// The mcp-accounts program the client runs [default: this program's full path]
+    #[arg(long, value_name = "PATH")]
+    pub command: Option<String>,
 }

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod args;
 pub mod auth;
+pub mod clients;
 pub mod common;
 pub mod mcp;
 pub mod output;
@@ -74,6 +75,8 @@ pub fn run(cli: Cli) -> CommandResult {
         Some(Command::Token { name, format }) => auth::token(&location, &name, format),
         Some(Command::Proxy(args)) => mcp::proxy(&location, args),
         Some(Command::Verify { name, json }) => mcp::verify(&location, &name, json),
+        Some(Command::Import(args)) => clients::import(&location, args),
+        Some(Command::Connect(args)) => clients::connect(&location, args),
     }
 }
 

@@ -20,6 +20,7 @@ mod support;
 
 mod callback;
 mod cli;
+mod clients;
 mod conformance;
 mod discovery;
 mod escapes;

@@ -1,0 +1,484 @@
+//! The other MCP clients on this machine and their configuration files: where each keeps its servers,
+//! how to read a remote server out of an entry (for `import`), which entries already use mcp-accounts
+//! (for the TUI's "clients" line), and the entry that makes a client use an account (for `connect`).
+//! One file per format: [`json`] (JSON and JSON with comments) and [`toml`] (Codex); [`edit`] writes a
+//! change with a backup and undoes it.
+
+pub mod edit;
+pub mod json;
+pub mod toml;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+/// The clients `import` and `connect` know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Client {
+    /// Claude Code: `~/.claude.json` (user and per-project servers) and a project's `.mcp.json`.
+    ClaudeCode,
+    /// Claude Desktop: `claude_desktop_config.json` (remote servers only as `npx mcp-remote URL`).
+    ClaudeDesktop,
+    /// Cursor: `~/.cursor/mcp.json`.
+    Cursor,
+    /// VS Code: the user `mcp.json` (root key `servers`, JSON with comments).
+    VsCode,
+    /// Codex: `~/.codex/config.toml`, `[mcp_servers.NAME]`.
+    Codex,
+    /// Gemini CLI: `~/.gemini/settings.json` (`url` or `httpUrl`).
+    Gemini,
+    /// Windsurf: `~/.codeium/windsurf/mcp_config.json` (`serverUrl`).
+    Windsurf,
+    /// Zed: `settings.json`, `context_servers` (JSON with comments).
+    Zed,
+}
+
+/// Which operating system's locations to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    /// Linux and the BSDs (XDG locations).
+    Linux,
+    /// macOS (`~/Library/Application Support`).
+    MacOs,
+}
+
+impl Platform {
+    /// The platform this program runs on.
+    pub fn current() -> Platform {
+        if cfg!(target_os = "macos") {
+            Platform::MacOs
+        } else {
+            Platform::Linux
+        }
+    }
+}
+
+/// Where the files are looked for: the home directory, the XDG config directory, the project directory.
+#[derive(Debug, Clone)]
+pub struct Places {
+    /// `$HOME`.
+    pub home: PathBuf,
+    /// `$XDG_CONFIG_HOME`, else `~/.config`.
+    pub config: PathBuf,
+    /// The current directory (Claude Code's project `.mcp.json`).
+    pub project: Option<PathBuf>,
+    /// Which operating system's locations.
+    pub platform: Platform,
+}
+
+impl Places {
+    /// This process's places (`None` without a home directory).
+    pub fn from_env() -> Option<Places> {
+        let home = PathBuf::from(std::env::var_os("HOME").filter(|h| !h.is_empty())?);
+        let config = std::env::var_os("XDG_CONFIG_HOME")
+            .filter(|c| !c.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| home.join(".config"));
+        Some(Places {
+            home,
+            config,
+            project: std::env::current_dir().ok(),
+            platform: Platform::current(),
+        })
+    }
+}
+
+/// The file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// JSON; written back as JSON (comments in it would be kept too).
+    Json,
+    /// JSON with comments and trailing commas.
+    Jsonc,
+    /// TOML.
+    Toml,
+}
+
+impl Client {
+    /// Every client, in the order they are shown.
+    pub const ALL: [Client; 8] = [
+        Client::ClaudeCode,
+        Client::ClaudeDesktop,
+        Client::Cursor,
+        Client::VsCode,
+        Client::Codex,
+        Client::Gemini,
+        Client::Windsurf,
+        Client::Zed,
+    ];
+
+    /// The name on the command line.
+    pub fn id(self) -> &'static str {
+        match self {
+            Client::ClaudeCode => "claude-code",
+            Client::ClaudeDesktop => "claude-desktop",
+            Client::Cursor => "cursor",
+            Client::VsCode => "vscode",
+            Client::Codex => "codex",
+            Client::Gemini => "gemini",
+            Client::Windsurf => "windsurf",
+            Client::Zed => "zed",
+        }
+    }
+
+    /// The client named `id` on the command line.
+    pub fn from_id(id: &str) -> Option<Client> {
+        Client::ALL.into_iter().find(|c| c.id().eq_ignore_ascii_case(id))
+    }
+
+    /// The file's format.
+    pub fn format(self) -> Format {
+        match self {
+            Client::VsCode | Client::Zed => Format::Jsonc,
+            Client::Codex => Format::Toml,
+            _ => Format::Json,
+        }
+    }
+
+    /// The key of the object that holds the servers.
+    pub fn servers_key(self) -> &'static str {
+        match self {
+            Client::VsCode => "servers",
+            Client::Zed => "context_servers",
+            Client::Codex => "mcp_servers",
+            _ => "mcpServers",
+        }
+    }
+
+    /// The file `connect` writes (the user-wide one).
+    pub fn config_file(self, places: &Places) -> PathBuf {
+        let home = &places.home;
+        let support = home.join("Library/Application Support");
+        match (self, places.platform) {
+            (Client::ClaudeCode, _) => home.join(".claude.json"),
+            (Client::ClaudeDesktop, Platform::Linux) => places.config.join("Claude/claude_desktop_config.json"),
+            (Client::ClaudeDesktop, Platform::MacOs) => support.join("Claude/claude_desktop_config.json"),
+            (Client::Cursor, _) => home.join(".cursor/mcp.json"),
+            (Client::VsCode, Platform::Linux) => places.config.join("Code/User/mcp.json"),
+            (Client::VsCode, Platform::MacOs) => support.join("Code/User/mcp.json"),
+            (Client::Codex, _) => home.join(".codex/config.toml"),
+            (Client::Gemini, _) => home.join(".gemini/settings.json"),
+            (Client::Windsurf, _) => home.join(".codeium/windsurf/mcp_config.json"),
+            (Client::Zed, Platform::Linux) => places.config.join("zed/settings.json"),
+            (Client::Zed, Platform::MacOs) => home.join(".config/zed/settings.json"),
+        }
+    }
+
+    /// Every file `import` reads for this client: the user-wide one, and for Claude Code the project's
+    /// `.mcp.json`.
+    pub fn files(self, places: &Places) -> Vec<PathBuf> {
+        let mut files = vec![self.config_file(places)];
+        if self == Client::ClaudeCode
+            && let Some(project) = &places.project
+        {
+            files.push(project.join(".mcp.json"));
+        }
+        files
+    }
+}
+
+/// What an entry of a client's configuration points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A remote MCP server (HTTP), directly or through `mcp-remote`.
+    Remote {
+        /// Its URL.
+        url: String,
+    },
+    /// An account of mcp-accounts (a `proxy` entry, or Claude Code's `headersHelper` running `token`).
+    Account {
+        /// The account's name.
+        name: String,
+    },
+    /// Something else (a local stdio server).
+    Other,
+}
+
+/// One server entry of a client's file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The client.
+    pub client: Client,
+    /// The file it is in.
+    pub path: PathBuf,
+    /// Its key in the file.
+    pub key: String,
+    /// What it points at.
+    pub target: Target,
+}
+
+/// What reading one client's files found.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// Every server entry.
+    pub entries: Vec<Entry>,
+    /// Files that exist but could not be read, with why (one line).
+    pub unreadable: Vec<(PathBuf, String)>,
+}
+
+/// Read every file of `clients` that exists.
+pub fn scan(places: &Places, clients: &[Client]) -> Scan {
+    let mut scan = Scan::default();
+    for &client in clients {
+        for path in client.files(places) {
+            let text = match std::fs::read_to_string(&path) {
+                Ok(text) => text,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => {
+                    scan.unreadable.push((path, e.to_string()));
+                    continue;
+                }
+            };
+            let found = match client.format() {
+                Format::Toml => toml::servers(&text),
+                Format::Json | Format::Jsonc => json::servers(client, &text),
+            };
+            match found {
+                Ok(servers) => scan.entries.extend(servers.into_iter().map(|(key, value)| Entry {
+                    client,
+                    path: path.clone(),
+                    key,
+                    target: classify(&value),
+                })),
+                Err(why) => scan.unreadable.push((path, why)),
+            }
+        }
+    }
+    scan
+}
+
+/// What a server entry (as JSON; TOML entries are converted) points at.
+pub fn classify(entry: &Value) -> Target {
+    if let Some(helper) = entry.get("headersHelper").and_then(Value::as_str)
+        && let Some(name) = account_of_command(&shell_words(helper), "token")
+    {
+        return Target::Account { name };
+    }
+    // Zed's older form keeps the program and its arguments in a `command` object.
+    let (command, args) = match &entry["command"] {
+        Value::Object(inner) => (
+            inner.get("path").cloned().unwrap_or_default(),
+            inner.get("args").cloned(),
+        ),
+        other => (other.clone(), entry.get("args").cloned()),
+    };
+    let args: Vec<String> = args
+        .as_ref()
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    if let Some(program) = command.as_str() {
+        let mut words = vec![program.to_owned()];
+        words.extend(args.iter().cloned());
+        if let Some(name) = account_of_command(&words, "proxy") {
+            return Target::Account { name };
+        }
+        if let Some(url) = mcp_remote_url(&words) {
+            return Target::Remote { url };
+        }
+        return Target::Other;
+    }
+    for key in ["url", "httpUrl", "serverUrl"] {
+        if let Some(url) = entry.get(key).and_then(Value::as_str).filter(|u| is_http_url(u)) {
+            return Target::Remote { url: url.to_owned() };
+        }
+    }
+    Target::Other
+}
+
+/// `…/mcp-accounts [--db X] SUBCOMMAND NAME …` → NAME.
+fn account_of_command(words: &[String], subcommand: &str) -> Option<String> {
+    let program = Path::new(words.first()?).file_name()?.to_str()?;
+    if program != "mcp-accounts" {
+        return None;
+    }
+    let at = words.iter().position(|w| w == subcommand)?;
+    words.get(at + 1).filter(|n| !n.starts_with('-')).cloned()
+}
+
+/// `npx [-y] mcp-remote[@version] URL …` (also bunx, pnpx, and `pnpm dlx`) → URL.
+fn mcp_remote_url(words: &[String]) -> Option<String> {
+    let at = words
+        .iter()
+        .position(|w| w == "mcp-remote" || w.starts_with("mcp-remote@"))?;
+    words[at + 1..].iter().find(|w| is_http_url(w)).cloned()
+}
+
+fn is_http_url(text: &str) -> bool {
+    url::Url::parse(text).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+}
+
+/// Split a command line the way a POSIX shell splits words (quotes and backslashes), without running
+/// anything; good enough to read back the `headersHelper` that `connect` wrote.
+pub fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                in_word = true;
+                for q in chars.by_ref() {
+                    if q == '\'' {
+                        break;
+                    }
+                    word.push(q);
+                }
+            }
+            '"' => {
+                in_word = true;
+                while let Some(q) = chars.next() {
+                    match q {
+                        '"' => break,
+                        '\\' => word.extend(chars.next()),
+                        _ => word.push(q),
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                word.extend(chars.next());
+            }
+            c if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            c => {
+                in_word = true;
+                word.push(c);
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    words
+}
+
+/// Quote a word for a POSIX shell when it needs it.
+pub fn shell_quote(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c))
+    {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// The entry that makes `client` use the account NAME through `program` (this binary), its keys in the
+/// order they are written.
+pub fn entry_for(client: Client, program: &str, name: &str, url: &str) -> Vec<(&'static str, Value)> {
+    let command = ("command", Value::from(program));
+    let args = ("args", serde_json::json!(["proxy", name]));
+    match client {
+        Client::ClaudeCode => vec![
+            ("type", Value::from("http")),
+            ("url", Value::from(url)),
+            (
+                "headersHelper",
+                Value::from(format!(
+                    "{} token {} --format headers-json",
+                    shell_quote(program),
+                    shell_quote(name)
+                )),
+            ),
+        ],
+        Client::VsCode => vec![("type", Value::from("stdio")), command, args],
+        Client::Zed => vec![
+            ("source", Value::from("custom")),
+            command,
+            args,
+            ("env", serde_json::json!({})),
+        ],
+        _ => vec![command, args],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn entries_are_told_apart() {
+        let remote = |u: &str| Target::Remote { url: u.to_owned() };
+        let account = |n: &str| Target::Account { name: n.to_owned() };
+        let cases = [
+            (
+                json!({"type": "http", "url": "https://a.example/mcp"}),
+                remote("https://a.example/mcp"),
+            ),
+            (
+                json!({"httpUrl": "https://b.example/mcp"}),
+                remote("https://b.example/mcp"),
+            ),
+            (
+                json!({"serverUrl": "https://c.example/sse"}),
+                remote("https://c.example/sse"),
+            ),
+            (
+                json!({"command": "npx", "args": ["-y", "mcp-remote@0.1.29", "https://d.example/mcp", "--header", "X:1"]}),
+                remote("https://d.example/mcp"),
+            ),
+            (
+                json!({"command": "/usr/bin/mcp-accounts", "args": ["proxy", "linear"]}),
+                account("linear"),
+            ),
+            (
+                json!({"command": {"path": "mcp-accounts", "args": ["--db", "/x.db", "proxy", "zed1"]}}),
+                account("zed1"),
+            ),
+            (
+                json!({"url": "https://e.example", "headersHelper": "'/opt/my tools/mcp-accounts' token e --format headers-json"}),
+                account("e"),
+            ),
+            (json!({"command": "uvx", "args": ["mcp-server-git"]}), Target::Other),
+            (json!({"url": "file:///etc/passwd"}), Target::Other),
+        ];
+        for (entry, expected) in cases {
+            assert_eq!(classify(&entry), expected, "{entry}");
+        }
+    }
+
+    #[test]
+    fn shell_words_read_back_what_shell_quote_writes() {
+        for word in ["plain", "/opt/my tools/mcp-accounts", "it's", "a\"b", ""] {
+            let line = format!("{} token x", shell_quote(word));
+            assert_eq!(shell_words(&line), [word, "token", "x"], "{line}");
+        }
+    }
+
+    #[test]
+    fn macos_and_linux_locations() {
+        let places = |platform| Places {
+            home: PathBuf::from("/h"),
+            config: PathBuf::from("/h/.config"),
+            project: None,
+            platform,
+        };
+        let mac = places(Platform::MacOs);
+        assert_eq!(
+            Client::ClaudeDesktop.config_file(&mac),
+            Path::new("/h/Library/Application Support/Claude/claude_desktop_config.json")
+        );
+        assert_eq!(
+            Client::VsCode.config_file(&mac),
+            Path::new("/h/Library/Application Support/Code/User/mcp.json")
+        );
+        let linux = places(Platform::Linux);
+        assert_eq!(
+            Client::ClaudeDesktop.config_file(&linux),
+            Path::new("/h/.config/Claude/claude_desktop_config.json")
+        );
+        assert_eq!(
+            Client::Zed.config_file(&linux),
+            Path::new("/h/.config/zed/settings.json")
+        );
+    }
+}
