@@ -9,7 +9,7 @@ use mcp_accounts::store::Account;
 
 use super::form::{AddForm, FormOutcome};
 use super::keys::{Action, Mode, action_for, is_ctrl_c};
-use super::messages::{Command, Event, TaskEvent, TaskKind};
+use super::messages::{Command, Event, Success, TaskEvent, TaskKind};
 
 /// How many entries the activity log keeps.
 const LOG_LIMIT: usize = 500;
@@ -83,6 +83,10 @@ pub struct App {
     pub busy: BTreeMap<String, Busy>,
     pub outcomes: BTreeMap<String, Outcome>,
     pub popup: Option<Popup>,
+    /// The last verification of each account, with when it ran.
+    pub verified: BTreeMap<String, (crate::verify::Verified, i64)>,
+    /// The clients whose files use each account.
+    pub clients: BTreeMap<String, Vec<&'static str>>,
     pub status: Option<Message>,
     pub log: VecDeque<Message>,
     /// Unix seconds, from the last tick (injected: tests set it).
@@ -109,6 +113,8 @@ impl App {
             detail_limit: 0,
             busy: BTreeMap::new(),
             outcomes: BTreeMap::new(),
+            verified: BTreeMap::new(),
+            clients: BTreeMap::new(),
             popup: None,
             status: None,
             log: VecDeque::new(),
@@ -195,6 +201,10 @@ impl App {
                 self.quit = true;
                 Vec::new()
             }
+            Event::Clients(clients) => {
+                self.clients = clients;
+                Vec::new()
+            }
             Event::Loaded(accounts) => {
                 if !self.loaded {
                     let n = accounts.len();
@@ -265,6 +275,9 @@ impl App {
             }
             TaskEvent::Done { name, kind, outcome } => {
                 self.busy.remove(&name);
+                if let Ok(Success::Verified(v)) = &outcome {
+                    self.verified.insert(name.clone(), ((**v).clone(), self.now));
+                }
                 let (level, text) = match outcome {
                     Ok(success) => (Level::Success, success.describe(self.now)),
                     Err(failure) => match failure.describe() {
@@ -441,7 +454,7 @@ impl App {
             | Action::PreviousField
             | Action::Submit => {}
             Action::RefreshAll => return self.refresh_all(),
-            Action::Login | Action::Refresh | Action::Logout | Action::Delete | Action::Discover => {
+            Action::Login | Action::Refresh | Action::Logout | Action::Delete | Action::Discover | Action::Verify => {
                 let Some(account) = self.current() else {
                     self.say(Level::Info, "no server selected; press a to add one".to_owned());
                     return Vec::new();
@@ -465,6 +478,10 @@ impl App {
                     Action::Discover => {
                         self.start(&name, TaskKind::Discover);
                         return vec![Command::Discover(name)];
+                    }
+                    Action::Verify => {
+                        self.start(&name, TaskKind::Verify);
+                        return vec![Command::Verify(name)];
                     }
                     Action::Refresh if !has_token => {
                         self.say(Level::Info, format!("{name} is not logged in; press l to log in"));

@@ -29,6 +29,7 @@ pub enum Action {
     RefreshAll,
     Logout,
     Discover,
+    Verify,
     Add,
     Delete,
     Filter,
@@ -107,6 +108,13 @@ pub const MAIN: &[Binding] = &[
         Some("logout"),
         "log out: revoke the token at the server and delete it here (asks first)",
         Action::Logout,
+    ),
+    bind(
+        &[KeyCode::Char('v')],
+        "v",
+        Some("verify"),
+        "verify the account with one authenticated MCP request",
+        Action::Verify,
     ),
     bind(&[KeyCode::Char('a')], "a", Some("add"), "add a server", Action::Add),
     bind(

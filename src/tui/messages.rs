@@ -1,11 +1,14 @@
 //! What flows between the UI and the world: the [`Event`]s the app reacts to (input, ticks, loaded
 //! accounts, typed task results) and the [`Command`]s it sends out for `tasks.rs` to run.
 
+use std::collections::BTreeMap;
+
 use crossterm::event::KeyEvent;
 use mcp_accounts::session::{self, LoginStep, LogoutOutcome};
 use mcp_accounts::store::{Account, AddError, StoreError};
 
 use super::form::NewServer;
+use crate::verify::{Verified, VerifyError};
 use crate::view::time::expiry_phrase;
 
 /// Everything the UI reacts to.
@@ -25,6 +28,9 @@ pub enum Event {
     InputClosed,
     /// A fresh load of every account from the store.
     Loaded(Vec<Account>),
+    /// Which clients use which account (their configuration files read again with each load): account
+    /// name → client ids.
+    Clients(BTreeMap<String, Vec<&'static str>>),
     /// A background task reports.
     Task(TaskEvent),
 }
@@ -54,6 +60,7 @@ pub enum Success {
     Discovered { issuer: String },
     Added { url: String },
     Deleted { existed: bool },
+    Verified(Box<Verified>),
 }
 
 /// How a task did not succeed.
@@ -69,6 +76,8 @@ pub enum Failure {
     Cancelled,
     /// The task itself died (a bug); the text says how.
     Crashed(String),
+    /// The server answered, but not as the account needs (more scopes, not MCP).
+    Verify(String),
 }
 
 impl From<session::Error> for Failure {
@@ -76,6 +85,16 @@ impl From<session::Error> for Failure {
         match e {
             session::Error::Cancelled => Failure::Cancelled,
             e => Failure::Session(e),
+        }
+    }
+}
+
+impl From<VerifyError> for Failure {
+    fn from(e: VerifyError) -> Self {
+        match e {
+            VerifyError::Session(e) => e.into(),
+            e @ VerifyError::Scopes(_) => Failure::Verify(format!("{e}; log in again with those scopes")),
+            e => Failure::Verify(e.to_string()),
         }
     }
 }
@@ -99,6 +118,7 @@ impl Success {
             Success::Added { url } => format!("added {url}; press l to log in"),
             Success::Deleted { existed: true } => "deleted".to_owned(),
             Success::Deleted { existed: false } => "was already gone".to_owned(),
+            Success::Verified(v) => format!("works: {}", verified_summary(v)),
         }
     }
 }
@@ -112,7 +132,7 @@ impl Failure {
             Failure::Session(e) => Some(e.to_string()),
             Failure::Store(e) => Some(e.to_string()),
             Failure::Add(e) => Some(e.to_string()),
-            Failure::Crashed(text) => Some(text.clone()),
+            Failure::Crashed(text) | Failure::Verify(text) => Some(text.clone()),
             Failure::Cancelled => None,
         }
     }
@@ -127,6 +147,7 @@ pub enum TaskKind {
     Discover,
     Add,
     Delete,
+    Verify,
 }
 
 impl TaskKind {
@@ -139,6 +160,7 @@ impl TaskKind {
             TaskKind::Discover => "discovery",
             TaskKind::Add => "adding",
             TaskKind::Delete => "deleting",
+            TaskKind::Verify => "verification",
         }
     }
 
@@ -150,6 +172,7 @@ impl TaskKind {
             TaskKind::Discover => "discovering",
             TaskKind::Add => "adding",
             TaskKind::Delete => "deleting",
+            TaskKind::Verify => "verifying",
         }
     }
 }
@@ -166,4 +189,33 @@ pub enum Command {
     Discover(String),
     Add(NewServer),
     Delete(String),
+    Verify(String),
+}
+
+/// A verification in one line: the server, the protocol, what it offers.
+pub fn verified_summary(v: &Verified) -> String {
+    let server = match (&v.server_name, &v.server_version) {
+        (Some(n), Some(ver)) => format!("{n} {ver}"),
+        (Some(n), None) => n.clone(),
+        _ => "the server".to_owned(),
+    };
+    let count = |n: Option<usize>, one: &str, many: &str| match n {
+        Some(1) => Some(format!("1 {one}")),
+        Some(n) => Some(format!("{n} {many}")),
+        None => None,
+    };
+    let offers: Vec<String> = [
+        count(v.tools, "tool", "tools"),
+        count(v.resources, "resource", "resources"),
+        count(v.prompts, "prompt", "prompts"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let offers = if offers.is_empty() {
+        "nothing listed".to_owned()
+    } else {
+        offers.join(", ")
+    };
+    format!("{server}, MCP {}, {offers} ({} ms)", v.protocol_version, v.took_ms)
 }

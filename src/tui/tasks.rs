@@ -69,6 +69,10 @@ impl Tasks {
                 let store = self.store.clone();
                 self.spawn(server.name.clone(), TaskKind::Add, |_, _| add(store, server));
             }
+            Command::Verify(name) => self.spawn(name, TaskKind::Verify, |session, name| async move {
+                let verified = crate::verify::verify(&session, &name).await?;
+                Ok(Success::Verified(Box::new(verified)))
+            }),
             Command::Delete(name) => {
                 let store = self.store.clone();
                 self.spawn(name, TaskKind::Delete, |_, name| async move {
@@ -93,6 +97,7 @@ impl Tasks {
                 Err(e) => Event::Task(TaskEvent::LoadFailed(e)),
             };
             let _ = events.send(event);
+            let _ = events.send(Event::Clients(connected_clients()));
         });
     }
 
@@ -140,6 +145,24 @@ impl Tasks {
             let _ = events.send(Event::Task(TaskEvent::Done { name, kind, outcome }));
         });
     }
+}
+
+/// Which clients' files point at which account (account name → client ids), read from those files.
+fn connected_clients() -> std::collections::BTreeMap<String, Vec<&'static str>> {
+    use crate::clients::{Client, Places, Target, scan};
+    let mut map: std::collections::BTreeMap<String, Vec<&'static str>> = Default::default();
+    let Some(places) = Places::from_env() else {
+        return map;
+    };
+    for entry in scan(&places, &Client::ALL).entries {
+        if let Target::Account { name } = entry.target {
+            let ids = map.entry(name).or_default();
+            if !ids.contains(&entry.client.id()) {
+                ids.push(entry.client.id());
+            }
+        }
+    }
+    map
 }
 
 /// Run store work on a blocking thread; a panic there is reported, not propagated.

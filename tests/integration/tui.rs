@@ -83,6 +83,34 @@ fn find(screen: &vt100::Screen, text: &str) -> (u16, u16) {
 }
 
 #[test]
+fn v_verifies_the_account_and_the_details_show_the_server_and_the_connected_clients() {
+    let server = TestServer::start(Options::default());
+    let sb = Sandbox::new();
+    sb.ok(&["add", "demo", &server.mcp_url()]);
+    assert_eq!(sb.login("demo", "normal").code, 0);
+    sb.ok(&["connect", "cursor", "demo", "--command", "/opt/bin/mcp-accounts"]);
+    let mut pty = tui(&sb, "normal");
+    pty.wait_for("the list", WAIT, |s| row(s, "demo").contains("● valid"));
+    pty.wait_text("Clients       cursor", WAIT);
+    assert!(pty.contents().contains("Verified      not yet · press v to verify"));
+    pty.send("v");
+    pty.wait_text("demo: works: test-server 1.2.3, MCP 2025-11-25, 1 tool", WAIT);
+    pty.wait_text("Verified      test-server 1.2.3, MCP 2025-11-25, 1", WAIT);
+    let (methods, ..) = server.mcp_log();
+    assert_eq!(
+        methods,
+        [
+            "server/discover",
+            "initialize",
+            "notifications/initialized",
+            "tools/list"
+        ]
+    );
+    pty.send("q");
+    assert_eq!(pty.wait_exit(WAIT), 0);
+}
+
+#[test]
 fn a_login_to_a_server_that_never_answers_leaves_the_ui_responsive() {
     // Accepts connections and never answers.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

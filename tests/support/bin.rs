@@ -49,6 +49,7 @@ impl Sandbox {
         cmd.env_remove("MCP_ACCOUNTS_DB")
             .env_remove("BROWSER")
             .env_remove("MCP_ACCOUNTS_TRACE_HTTP")
+            .env_remove("XDG_CONFIG_HOME")
             .env("HOME", self.dir.path())
             .env("XDG_DATA_HOME", self.dir.path().join("xdg"))
             .stdin(Stdio::null());

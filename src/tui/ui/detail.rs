@@ -15,7 +15,7 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 use super::layout::layout;
 use super::theme::{SPINNER, Theme};
 use crate::tui::app::{App, Busy, Level};
-use crate::tui::messages::TaskKind;
+use crate::tui::messages::{TaskKind, verified_summary};
 use crate::view::discovery::{Tone, answered, rows};
 use crate::view::time::{ago, local_time, relative_expiry, span};
 
@@ -115,6 +115,7 @@ pub fn lines(app: &App, account: &Account, w: usize, theme: &Theme) -> Vec<Line<
         ),
     }
     token_lines(&mut lines, app, account, w, theme);
+    mcp_lines(&mut lines, app, account, w, theme);
     lines.push(Line::default());
     lines.push(heading("Authorization server", theme));
     match &account.metadata {
@@ -162,6 +163,34 @@ pub fn lines(app: &App, account: &Account, w: usize, theme: &Theme) -> Vec<Line<
     }
     client_lines(&mut lines, app, account, w, theme);
     lines
+}
+
+/// The MCP side: the last verification, and which clients use the account.
+fn mcp_lines(lines: &mut Vec<Line<'static>>, app: &App, account: &Account, w: usize, theme: &Theme) {
+    lines.push(Line::default());
+    lines.push(heading("MCP", theme));
+    match app.verified.get(&account.name) {
+        Some((v, at)) => row(
+            lines,
+            w,
+            "Verified",
+            &format!("{} · {}", verified_summary(v), ago(*at, app.now)),
+            Style::new(),
+            theme,
+        ),
+        None => row(lines, w, "Verified", "not yet · press v to verify", theme.dim(), theme),
+    }
+    match app.clients.get(&account.name) {
+        Some(ids) => row(lines, w, "Clients", &ids.join(", "), Style::new(), theme),
+        None => row(
+            lines,
+            w,
+            "Clients",
+            "none connected (mcp-accounts connect)",
+            theme.dim(),
+            theme,
+        ),
+    }
 }
 
 fn token_lines(lines: &mut Vec<Line<'static>>, app: &App, account: &Account, w: usize, theme: &Theme) {

@@ -24,6 +24,7 @@ fn badge(app: &App, account: &Account, theme: &Theme) -> Span<'static> {
             TaskKind::Discover => "discover",
             TaskKind::Add => "adding",
             TaskKind::Delete => "delete",
+            TaskKind::Verify => "verify",
         };
         return Span::styled(format!("{frame} {word:<8}"), theme.fg(Color::Cyan));
     }
