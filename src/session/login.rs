@@ -174,11 +174,14 @@ impl Session {
         let server = self.server(name)?;
         // Held until this function returns, on every path (a cancelled future included).
         let _lease = self.login_lease(name, opts.timeout)?;
-        tokio::select! {
+        let outcome = tokio::select! {
             outcome = self.login_inner(name, &server, opts) => outcome,
             // Dropping the inner future drops its callback server, which frees the port.
             _ = opts.cancel.cancelled() => Err(Error::Cancelled),
-        }
+        };
+        // Requests from now on use the new token.
+        self.forget_recent(name);
+        outcome
     }
 
     /// Log in again asking for `challenged` scopes besides those asked for before (MCP 2026-07-28 step-up:

@@ -43,6 +43,7 @@ pub enum LocalOnlyReason {
 impl Session {
     /// Log out of NAME: revoke at the server unless `local_only`, then delete the token here.
     pub async fn logout(&self, name: &str, local_only: bool) -> Result<LogoutOutcome, Error> {
+        self.forget_recent(name);
         let server = self.server(name)?;
         let Some(token) = self.store.get_token(name)? else {
             return Ok(LogoutOutcome::NotLoggedIn);

@@ -49,6 +49,8 @@ pub struct Session {
     http: HttpClient,
     clock: Arc<dyn Clock>,
     env: EnvLookup,
+    /// The URL and token of each account as [`Session::authorized_stream`] last read them.
+    recent: Arc<std::sync::Mutex<std::collections::HashMap<String, request::Recent>>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -67,6 +69,7 @@ impl Session {
             http,
             clock: Arc::new(SystemClock),
             env: Arc::new(|var| std::env::var(var).ok()),
+            recent: Arc::default(),
         }
     }
 

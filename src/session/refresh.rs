@@ -64,6 +64,7 @@ fn stored_token_of(store: &dyn TokenStore, name: &str) -> Result<StoredToken, Er
 impl Session {
     /// Refresh the token of NAME now (whatever its expiry).
     pub async fn refresh(&self, name: &str) -> Result<StoredToken, Error> {
+        self.forget_recent(name);
         self.refresh_unless_fresh(name, None).await
     }
 

@@ -13,6 +13,7 @@ use url::Url;
 
 use super::Session;
 use super::error::{Error, NeedsLogin};
+use super::refresh::REFRESH_MARGIN_SECS;
 use crate::oauth::challenge::BearerChallenge;
 use crate::oauth::http::{Response, StreamingResponse};
 use crate::secret::Secret;
@@ -65,6 +66,18 @@ pub enum RequestOutcome<R = Response> {
     },
 }
 
+/// How long [`Session::authorized_stream`] reuses the URL and token it read, in milliseconds.
+pub const RECENT_MS: i64 = 1000;
+
+/// What authorized requests remember of an account between two requests.
+#[derive(Debug, Clone)]
+pub(crate) struct Recent {
+    url: Url,
+    token: Secret,
+    expires_at: Option<i64>,
+    read_at_ms: i64,
+}
+
 /// [`RequestOutcome`] with the body still to be read: what [`Session::authorized_stream`] returns.
 pub type StreamOutcome = RequestOutcome<StreamingResponse>;
 
@@ -86,16 +99,10 @@ impl Session {
         })
     }
 
-    /// [`Session::authorized_request`], returning once the headers arrive: the body (an event stream,
-    /// say) is read by the caller as it comes.
+    /// [`Session::authorized_stream`] for a request, returning once the headers arrive: the body (an event
+    /// stream, say) is read by the caller as it comes.
     pub async fn authorized_stream(&self, name: &str, request: &AuthorizedRequest) -> Result<StreamOutcome, Error> {
-        let server = self.server(name)?;
-        let base = Url::parse(&server.url).map_err(|reason| {
-            crate::oauth::Error::from(UrlError::Invalid {
-                raw: server.url.clone(),
-                reason,
-            })
-        })?;
+        let (base, token) = self.url_and_token(name).await?;
         let url = match &request.target {
             Some(target) if target.origin() != base.origin() => {
                 return Err(Error::ForeignTarget {
@@ -106,11 +113,11 @@ impl Session {
             Some(target) => target.clone(),
             None => base,
         };
-        let token = self.valid_token(name).await?;
         let response = self.send_with(&url, request, &token).await?;
         if response.status != 401 {
             return Ok(classify(response));
         }
+        self.forget_recent(name);
         let renewed = match self.store.get_token(name)? {
             // Another process renewed it meanwhile: use that one.
             Some(stored) if stored.access_token != token => stored.access_token,
@@ -121,6 +128,49 @@ impl Session {
             return Err(self.needs_login(name, NeedsLogin::TokenRefused));
         }
         Ok(classify(response))
+    }
+
+    /// The server URL and a valid token of NAME: read from the store (refreshing when needed), or, within
+    /// [`RECENT_MS`] of the last read and with more than a minute left, as read then. A proxy sends one
+    /// request after another; the store is read at most once a second for them, and what another process
+    /// changes is seen within that second.
+    async fn url_and_token(&self, name: &str) -> Result<(Url, Secret), Error> {
+        let now_ms = self.clock.now_ms();
+        if let Some(recent) = self.recent().get(name)
+            && now_ms - recent.read_at_ms < RECENT_MS
+            && recent
+                .expires_at
+                .is_none_or(|at| at - now_ms / 1000 > REFRESH_MARGIN_SECS)
+        {
+            return Ok((recent.url.clone(), recent.token.clone()));
+        }
+        let server = self.server(name)?;
+        let url = Url::parse(&server.url).map_err(|reason| {
+            crate::oauth::Error::from(UrlError::Invalid {
+                raw: server.url.clone(),
+                reason,
+            })
+        })?;
+        let token = self.refresh_unless_fresh(name, Some(REFRESH_MARGIN_SECS)).await?;
+        self.recent().insert(
+            name.to_owned(),
+            Recent {
+                url: url.clone(),
+                token: token.access_token.clone(),
+                expires_at: token.expires_at,
+                read_at_ms: now_ms,
+            },
+        );
+        Ok((url, token.access_token))
+    }
+
+    fn recent(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Recent>> {
+        self.recent.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Drop what [`Session::url_and_token`] remembers of NAME (after a 401, a logout, a login).
+    pub(crate) fn forget_recent(&self, name: &str) {
+        self.recent().remove(name);
     }
 
     async fn send_with(
