@@ -242,7 +242,7 @@ fn main() {
         &token,
         n_calls,
         &ours,
-        remote.as_ref().map(|script| theirs(script)),
+        remote.as_ref().map(theirs),
     );
     drop(server);
 
