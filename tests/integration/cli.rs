@@ -131,15 +131,7 @@ fn add_list_status_remove() {
 
     let removed = sb.ok(&["remove", "github"]);
     assert_eq!(removed.stdout, "removed github\n");
-    let names: Vec<String> = sb
-        .ok(&["list", "--json"])
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["name"].as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(names, ["local", "pre"]);
+    assert_eq!(sb.names(), ["local", "pre"]);
 }
 
 #[test]

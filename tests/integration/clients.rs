@@ -136,14 +136,7 @@ fn import_finds_the_remote_servers_of_every_client_and_changes_none_of_their_fil
             .stdout
             .ends_with("added 11 account(s); log in to each with: mcp-accounts login NAME\n")
     );
-    let names: Vec<String> = sb
-        .ok(&["list", "--json"])
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["name"].as_str().unwrap().to_owned())
-        .collect();
+    let names = sb.names();
     assert_eq!(names.len(), 12, "{names:?}");
     assert!(names.contains(&"Notion-work".to_owned()) && names.contains(&"github-2".to_owned()));
 

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::support::auth_server::{McpTransport, Options};
+use crate::support::auth_server::{McpTransport, Options, VERIFY_OLDER_SERVER};
 use crate::support::flow::setup;
 
 #[test]
@@ -27,16 +27,7 @@ fn an_older_server_is_verified_through_initialize_and_its_session_deleted() {
         assert_eq!(lines[4], "resources   not offered");
         assert_eq!(lines[5], "prompts     not offered");
         let (methods, sessions, _, deletes, _) = server.mcp_log();
-        assert_eq!(
-            methods,
-            [
-                "server/discover",
-                "initialize",
-                "notifications/initialized",
-                "tools/list"
-            ],
-            "{transport:?}"
-        );
+        assert_eq!(methods, VERIFY_OLDER_SERVER, "{transport:?}");
         assert!(sessions[2].is_some() && sessions[3] == sessions[2], "{sessions:?}");
         assert_eq!(deletes, 1);
     }

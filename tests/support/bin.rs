@@ -67,6 +67,17 @@ impl Sandbox {
         run
     }
 
+    /// The account names `list --json` shows, in its order.
+    pub fn names(&self) -> Vec<String> {
+        self.ok(&["list", "--json"])
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["name"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }

@@ -12,6 +12,14 @@ use axum::http::Method;
 use super::handlers::json_response;
 use super::*;
 
+/// What `verify` sends a server before 2026-07-28 that offers only tools: the probe, then the handshake.
+pub const VERIFY_OLDER_SERVER: [&str; 4] = [
+    "server/discover",
+    "initialize",
+    "notifications/initialized",
+    "tools/list",
+];
+
 /// How the MCP endpoint speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum McpTransport {

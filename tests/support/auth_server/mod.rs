@@ -26,7 +26,7 @@ mod mcp;
 mod poison;
 use handlers::router;
 #[allow(unused_imports)]
-pub use mcp::McpTransport;
+pub use mcp::{McpTransport, VERIFY_OLDER_SERVER};
 #[allow(unused_imports)] // the benches share this module and poison nothing
 pub use poison::{Doc, Poison};
 
