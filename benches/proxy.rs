@@ -1,4 +1,4 @@
-//! 5. `mcp-accounts proxy` next to mcp-remote 0.15.1 (pinned in benches/mcp-remote; `npm ci` on the first
+//! 6. `mcp-accounts proxy` next to mcp-remote 0.15.1 (pinned in benches/mcp-remote; `npm ci` on the first
 //!    run), both bridging stdio to the test server's MCP endpoint with a token that is already there (ours
 //!    from the store; mcp-remote's as an `Authorization` header, so neither logs in):
 //!    - start to the first answered `initialize`, and the peak RSS of the bridge process (VmHWM from
@@ -211,7 +211,7 @@ fn main() {
         cmd
     };
 
-    println!("\n5a. Start to the first answered initialize (a token already stored), and peak RSS");
+    println!("\n6a. Start to the first answered initialize (a token already stored), and peak RSS");
     let (times, rss) = starts(n, &ours);
     let peak = rss.iter().max().copied().unwrap_or(0);
     row(
@@ -237,7 +237,7 @@ fn main() {
     }
 
     compare_calls(
-        &format!("5b. tools/call over loopback, a server that answers at once: {n_calls} calls in a row"),
+        &format!("6b, 6c. tools/call over loopback, a server that answers at once: {n_calls} calls in a row"),
         &url,
         &token,
         n_calls,
@@ -257,7 +257,7 @@ fn main() {
     let token = sb.ok(&["token", "bench"]).stdout.trim().to_owned();
     let ours = || sb.cmd(&["proxy", "bench", "--no-browser"]);
     compare_calls(
-        &format!("5c. the same with 1 ms of server work per request: {n_calls} calls in a row"),
+        &format!("6d. the same with 1 ms of server work per request: {n_calls} calls in a row"),
         &slow.mcp_url(),
         &token,
         n_calls,
