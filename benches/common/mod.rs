@@ -170,6 +170,7 @@ pub fn write_fixtures(path: &std::path::Path, fixtures: impl IntoIterator<Item =
             obtained_at: now,
             last_refresh: None,
             generation: 0,
+            identity: None,
         };
         let client = ClientRegistration {
             client_id: login.client_id.clone(),

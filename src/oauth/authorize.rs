@@ -30,6 +30,8 @@ pub struct AuthorizationRequest<'a> {
     pub scopes: &'a [String],
     /// The RFC 8707 resource.
     pub resource: &'a str,
+    /// OpenID Connect `prompt` (`select_account`, `login`, …), when the user should choose the account.
+    pub prompt: Option<&'a str>,
 }
 
 impl AuthorizationRequest<'_> {
@@ -44,6 +46,9 @@ impl AuthorizationRequest<'_> {
             .add_extra_param("resource", self.resource);
         for scope in self.scopes {
             request = request.add_scope(Scope::new(scope.clone()));
+        }
+        if let Some(prompt) = self.prompt {
+            request = request.add_extra_param("prompt", prompt);
         }
         let (url, state) = request.url();
         check_transport(&url)?;

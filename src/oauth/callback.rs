@@ -320,6 +320,20 @@ pub fn parse_query(query: &str) -> CallbackResult {
     result
 }
 
+/// Read what a user pasted instead of a callback reaching us: the URL the browser ended on
+/// (`http://127.0.0.1:PORT/callback?code=…&state=…`, also when that page failed to load), or only its
+/// query. `None` when it carries neither a code nor an error. The same checks as a callback's follow
+/// (`state`, `iss`, then the code with its PKCE verifier).
+pub fn parse_pasted(text: &str) -> Option<CallbackResult> {
+    let text = text.trim();
+    let query = match url::Url::parse(text) {
+        Ok(url) => url.query().unwrap_or_default().to_owned(),
+        Err(_) => text.trim_start_matches('?').to_owned(),
+    };
+    let result = parse_query(&query);
+    (result.code.is_some() || result.error.is_some()).then_some(result)
+}
+
 fn page(status: StatusCode, title: &str, message: &str, ok: bool) -> Response {
     let html = PAGE
         .replace("{{class}}", if ok { "ok" } else { "fail" })

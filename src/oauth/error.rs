@@ -320,6 +320,21 @@ pub enum Error {
     /// The callback server ended without a result.
     #[error("the callback server stopped unexpectedly")]
     CallbackStopped,
+    /// A device login was asked for, and the authorization server offers none.
+    #[error("the authorization server {issuer} offers no device login (no device_authorization_endpoint)")]
+    NoDeviceLogin {
+        /// The issuer, sanitized.
+        issuer: String,
+    },
+    /// Nobody entered the device code in time.
+    #[error("the code was not entered within {secs} s; start the device login again")]
+    DeviceCodeExpired {
+        /// How long the code was valid.
+        secs: u64,
+    },
+    /// The user refused the device login at the verification page.
+    #[error("the login was refused at the verification page")]
+    DeviceLoginDenied,
     /// The authorization response carries another `state`.
     #[error("the browser returned an answer for a different login attempt (state mismatch); nothing was stored")]
     StateMismatch,

@@ -64,6 +64,15 @@ pub struct ServerMetadata {
     /// Whether client ID metadata documents are accepted as `client_id`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id_metadata_document_supported: Option<bool>,
+    /// RFC 8628: where a device login starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_authorization_endpoint: Option<String>,
+    /// OpenID Connect: where a token with `openid` tells who the user is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub userinfo_endpoint: Option<String>,
+    /// OpenID Connect: the `prompt` values the server knows (`select_account`, `login`, `consent`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_values_supported: Option<Vec<String>>,
 }
 
 impl ServerMetadata {
@@ -112,12 +121,21 @@ impl ServerMetadata {
             .revocation_endpoint
             .map(|u| endpoint("revocation_endpoint", &u))
             .transpose()?;
+        self.device_authorization_endpoint = self
+            .device_authorization_endpoint
+            .map(|u| endpoint("device_authorization_endpoint", &u))
+            .transpose()?;
+        self.userinfo_endpoint = self
+            .userinfo_endpoint
+            .map(|u| endpoint("userinfo_endpoint", &u))
+            .transpose()?;
         check_scopes("scopes_supported", self.scopes_supported.as_deref())?;
         for values in [
             &mut self.response_types_supported,
             &mut self.grant_types_supported,
             &mut self.code_challenge_methods_supported,
             &mut self.token_endpoint_auth_methods_supported,
+            &mut self.prompt_values_supported,
         ]
         .into_iter()
         .flatten()

@@ -18,9 +18,11 @@
 pub mod authorize;
 pub mod callback;
 pub mod challenge;
+pub mod device;
 pub mod discovery;
 pub mod error;
 pub mod http;
+pub mod identity;
 pub mod metadata;
 pub mod registration;
 pub mod revocation;

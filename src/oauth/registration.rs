@@ -232,7 +232,12 @@ pub struct RegistrationRequest<'a> {
     pub redirect_uri: &'a str,
     /// How the client will authenticate ([`choose_auth_method`]).
     pub auth_method: AuthMethod,
+    /// Also ask for the device authorization grant (RFC 8628), where the server offers it.
+    pub device_grant: bool,
 }
+
+/// The grant type of RFC 8628 device logins.
+pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// Register a native client at `registration_endpoint`.
 ///
@@ -249,13 +254,18 @@ pub async fn register_client(
         client_name,
         redirect_uri,
         auth_method,
+        device_grant,
     } = request;
+    let mut grant_types = vec!["authorization_code", "refresh_token"];
+    if device_grant {
+        grant_types.push(DEVICE_CODE_GRANT);
+    }
     let endpoint =
         parse_endpoint("registration_endpoint", registration_endpoint).map_err(RegistrationError::InvalidEndpoint)?;
     let request = serde_json::json!({
         "client_name": client_name,
         "redirect_uris": [redirect_uri],
-        "grant_types": ["authorization_code", "refresh_token"],
+        "grant_types": grant_types,
         "response_types": ["code"],
         "token_endpoint_auth_method": auth_method.as_str(),
         "application_type": "native",

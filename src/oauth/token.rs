@@ -2,10 +2,13 @@
 //! both with the RFC 8707 `resource`, through oauth2-rs and our [`HttpClient`] (so the transport rules and
 //! caps apply). Failures are a typed [`TokenError`].
 
-use oauth2::basic::{BasicClient, BasicErrorResponse, BasicTokenResponse, BasicTokenType};
+use oauth2::basic::{
+    BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenType,
+};
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, EndpointNotSet, EndpointSet, PkceCodeVerifier,
-    RedirectUrl, RefreshToken, RequestTokenError, TokenResponse, TokenUrl,
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, EndpointNotSet, EndpointSet, ExtraTokenFields,
+    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, StandardRevocableToken, StandardTokenResponse,
+    TokenResponse, TokenUrl,
 };
 
 use super::error::{Error, ErrorResponse, TokenError};
@@ -16,6 +19,20 @@ use super::scope::is_scope_token;
 use crate::secret::Secret;
 use crate::text::sanitize;
 use crate::urls::{UrlError, parse_endpoint};
+
+/// The OpenID Connect field of a token response this client reads: the `id_token` (its claims say who
+/// the user is; shown, never trusted for anything else).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OpenIdFields {
+    /// The ID token (a JWT), when the server issued one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+}
+
+impl ExtraTokenFields for OpenIdFields {}
+
+/// A token response with the OpenID field.
+pub type TokenResponseBody = StandardTokenResponse<OpenIdFields, BasicTokenType>;
 
 /// An `expires_in` beyond ten years is taken as ten years (and never overflows the clock).
 pub const MAX_EXPIRES_IN: u64 = 10 * 365 * 24 * 3600;
@@ -31,11 +48,13 @@ pub struct IssuedToken {
     pub scopes: Option<Vec<String>>,
     /// Seconds until the access token expires, at most [`MAX_EXPIRES_IN`]; `None` when not said.
     pub expires_in: Option<u64>,
+    /// Who the user is, from the OpenID `id_token`'s claims (not verified: for showing only).
+    pub identity: Option<String>,
 }
 
 impl IssuedToken {
     /// Check a parsed token response: Bearer only, a non-empty access token, `expires_in` capped.
-    pub fn from_response(response: &BasicTokenResponse) -> Result<Self, TokenError> {
+    pub fn from_response(response: &TokenResponseBody) -> Result<Self, TokenError> {
         if *response.token_type() != BasicTokenType::Bearer {
             return Err(TokenError::NotBearer {
                 token_type: sanitize(response.token_type().as_ref()),
@@ -68,13 +87,18 @@ impl IssuedToken {
             refresh_token: refresh_token.map(Secret::new),
             scopes,
             expires_in: response.expires_in().map(|d| d.as_secs().min(MAX_EXPIRES_IN)),
+            identity: response
+                .extra_fields()
+                .id_token
+                .as_deref()
+                .and_then(super::identity::from_id_token),
         })
     }
 
     /// Parse and check a token response body (RFC 6749 §5.1).
     pub fn from_json(body: &[u8]) -> Result<Self, TokenError> {
         let mut de = serde_json::Deserializer::from_slice(body);
-        let response: BasicTokenResponse =
+        let response: TokenResponseBody =
             serde_path_to_error::deserialize(&mut de).map_err(|e| TokenError::Malformed {
                 detail: describe_json_error(e.inner()),
                 path: e.path().to_string(),
@@ -84,7 +108,18 @@ impl IssuedToken {
 }
 
 /// The oauth2-rs client for one authorization server and one registration.
-pub(super) type OAuthClient = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+pub(super) type OAuthClient = oauth2::Client<
+    BasicErrorResponse,
+    TokenResponseBody,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+>;
 
 /// Build the oauth2-rs client: both endpoints checked, the redirect URI, the client's authentication.
 pub(super) fn oauth_client(metadata: &ServerMetadata, client: &ClientRegistration) -> Result<OAuthClient, Error> {
@@ -95,10 +130,16 @@ pub(super) fn oauth_client(metadata: &ServerMetadata, client: &ClientRegistratio
         raw: crate::text::shorten(&client.redirect_uri),
         reason,
     })?;
-    let mut oauth = BasicClient::new(ClientId::new(client.client_id.clone()))
-        .set_auth_uri(AuthUrl::from_url(auth))
-        .set_token_uri(TokenUrl::from_url(token))
-        .set_redirect_uri(redirect);
+    let mut oauth = oauth2::Client::<
+        BasicErrorResponse,
+        TokenResponseBody,
+        BasicTokenIntrospectionResponse,
+        StandardRevocableToken,
+        BasicRevocationErrorResponse,
+    >::new(ClientId::new(client.client_id.clone()))
+    .set_auth_uri(AuthUrl::from_url(auth))
+    .set_token_uri(TokenUrl::from_url(token))
+    .set_redirect_uri(redirect);
     let method = client.auth_method();
     if let (Some(secret), true) = (&client.client_secret, method != AuthMethod::None) {
         oauth = oauth.set_client_secret(ClientSecret::new(secret.expose().to_owned()));

@@ -78,6 +78,9 @@ pub fn legacy_default_metadata(server: &Url) -> ServerMetadata {
         token_endpoint_auth_methods_supported: None,
         authorization_response_iss_parameter_supported: None,
         client_id_metadata_document_supported: None,
+        device_authorization_endpoint: None,
+        userinfo_endpoint: None,
+        prompt_values_supported: None,
     }
 }
 

@@ -7,19 +7,18 @@
 //! One login per account runs at a time, across processes (a login lease). A stale registration
 //! (`invalid_client`) is replaced once.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::oneshot;
-use tokio_util::sync::CancellationToken;
-use url::Url;
+
+pub use super::options::{BrowserOpener, LoginOptions, LoginStep, StepReporter};
 
 use super::client::storable;
 use super::error::Error;
 use super::{Session, stored_token};
 use crate::oauth::authorize::check_pkce;
 use crate::oauth::callback::{CallbackResult, CallbackServer, Verdict, start_callback_server};
-use crate::oauth::registration::{DEFAULT_CLIENT_NAME, RegistrationRequest, choose_auth_method};
+use crate::oauth::registration::{RegistrationRequest, choose_auth_method};
 use crate::oauth::{
     self, AuthorizationRequest, ClientRegistration, ClientSource, Discovery, ErrorCode, ErrorResponse,
     PendingAuthorization, RegistrationError, TokenError, register_client, token,
@@ -29,91 +28,6 @@ use crate::text::sanitize;
 
 /// The scope that asks for a refresh token where the authorization server lists it (OIDC; SEP-2207).
 pub const OFFLINE_ACCESS: &str = "offline_access";
-
-/// How long a login waits for the browser unless told otherwise.
-pub const DEFAULT_LOGIN_TIMEOUT: Duration = Duration::from_secs(300);
-
-/// Opens a URL in a browser. The caller owns the browser: the session only reports the URL and, when this
-/// fails, why.
-pub type BrowserOpener = Arc<dyn Fn(&Url) -> Result<(), Box<dyn std::error::Error + Send + Sync>> + Send + Sync>;
-/// Receives the steps of a login as they happen.
-pub type StepReporter = Arc<dyn Fn(LoginStep) + Send + Sync>;
-
-/// Where a login is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LoginStep {
-    /// Discovery runs (the stored metadata was missing or old).
-    Discovering,
-    /// A client is being registered.
-    Registering,
-    /// The authorization URL is ready; the user completes the login in a browser.
-    WaitingForBrowser {
-        /// The URL to open.
-        url: String,
-    },
-    /// The browser could not be started; the user has to open the URL by hand.
-    BrowserNotOpened {
-        /// Why, in words.
-        reason: String,
-    },
-    /// The code is being exchanged for a token.
-    Exchanging,
-    /// An answer reached the callback that is not this login's (a wrong or missing `state`, or before the
-    /// request was made): it was refused, and the login goes on waiting.
-    AnswerRefused {
-        /// How many so far.
-        refused: usize,
-    },
-    /// The account has a client ID metadata document, but the authorization server does not accept them:
-    /// a client is registered instead.
-    MetadataDocumentUnsupported,
-    /// The authorization server refused the redirect URI; registering again with another loopback form.
-    RegistrationRetried {
-        /// The redirect URI refused.
-        refused: String,
-        /// The one tried now.
-        retry: String,
-    },
-}
-
-/// How to run a login.
-#[derive(Clone)]
-pub struct LoginOptions {
-    /// The `client_name` registered.
-    pub client_name: String,
-    /// How long to wait for the browser.
-    pub timeout: Duration,
-    /// Cancels the login (and frees the callback port).
-    pub cancel: CancellationToken,
-    /// `None`: do not start a browser, only report the URL.
-    pub open_browser: Option<BrowserOpener>,
-    /// Told about each step.
-    pub on_step: Option<StepReporter>,
-    /// Scopes to ask for besides the usual ones (a step-up, `login --scope`).
-    pub extra_scopes: Vec<String>,
-}
-
-impl Default for LoginOptions {
-    fn default() -> Self {
-        LoginOptions {
-            client_name: DEFAULT_CLIENT_NAME.to_owned(),
-            timeout: DEFAULT_LOGIN_TIMEOUT,
-            cancel: CancellationToken::new(),
-            open_browser: None,
-            on_step: None,
-            extra_scopes: Vec::new(),
-        }
-    }
-}
-
-impl LoginOptions {
-    fn report(&self, step: LoginStep) {
-        if let Some(on_step) = &self.on_step {
-            on_step(step);
-        }
-    }
-}
 
 /// What a successful login did.
 #[derive(Debug)]
@@ -165,6 +79,8 @@ struct Attempt<'a> {
     discovery: &'a Discovery,
     scopes: &'a [String],
     opts: &'a LoginOptions,
+    /// The `prompt` sent (see [`LoginOptions::prompt`]).
+    prompt: Option<String>,
 }
 
 impl Session {
@@ -194,7 +110,7 @@ impl Session {
     }
 
     /// The login lease of NAME, or why not: another live login holds it.
-    fn login_lease(&self, name: &str, timeout: Duration) -> Result<LeaseGuard, Error> {
+    pub(super) fn login_lease(&self, name: &str, timeout: Duration) -> Result<LeaseGuard, Error> {
         // Longer than a login can take: the browser wait and a few requests around it.
         let config = self.http.config();
         let ttl = timeout + 4 * (config.timeout + config.connect_timeout) + Duration::from_secs(30);
@@ -223,11 +139,16 @@ impl Session {
             Err(e) => return Err(e.into()),
         };
         let scopes = login_scopes(server, &discovery, previous.as_ref(), &opts.extra_scopes);
+        let prompt = match &opts.prompt {
+            Some(prompt) => Some(prompt.clone()),
+            None => self.shared_issuer_prompt(name, &discovery)?,
+        };
         let attempt = Attempt {
             name,
             discovery: &discovery,
             scopes: &scopes,
             opts,
+            prompt,
         };
         let mut registered = false;
         let mut reregistered = false;
@@ -266,9 +187,10 @@ impl Session {
     ) -> Result<Prepared, Error> {
         let issuer = attempt.discovery.issuer();
         let metadata = &attempt.discovery.authorization_server;
+        let fixed_port = attempt.opts.callback_port.or(server.callback_port);
         if let Some(client_id) = &server.client_id {
             self.check_configured_issuer(attempt.name, client_id, issuer)?;
-            let (callback, redirect_uri, results) = start_callback_server(server.callback_port.unwrap_or(0)).await?;
+            let (callback, redirect_uri, results) = start_callback_server(fixed_port.unwrap_or(0)).await?;
             let client = self.configured_client(server, issuer, metadata, &redirect_uri)?;
             return Ok(Prepared {
                 client,
@@ -279,8 +201,7 @@ impl Session {
         }
         if let Some(document) = &server.client_metadata_url {
             if metadata.client_id_metadata_document_supported == Some(true) {
-                let (callback, redirect_uri, results) =
-                    start_callback_server(server.callback_port.unwrap_or(0)).await?;
+                let (callback, redirect_uri, results) = start_callback_server(fixed_port.unwrap_or(0)).await?;
                 let client = metadata_document_client(document, issuer, &redirect_uri, self.now());
                 return Ok(Prepared {
                     client,
@@ -296,12 +217,14 @@ impl Session {
         } else {
             self.reusable_client(attempt.name, issuer)?
         };
-        let wanted = server
-            .callback_port
+        let wanted = fixed_port
             .or_else(|| stored.as_ref().and_then(ClientRegistration::redirect_port))
             .unwrap_or(0);
         let (callback, redirect_uri, results) = match start_callback_server(wanted).await {
-            Err(oauth::Error::PortBusy(_)) if wanted != 0 => start_callback_server(0).await?,
+            // A remembered port may be taken by now; a port asked for this login must be that port.
+            Err(oauth::Error::PortBusy(_)) if wanted != 0 && attempt.opts.callback_port.is_none() => {
+                start_callback_server(0).await?
+            }
             other => other?,
         };
         if let Some(client) = stored.filter(|c| c.listens_on(&redirect_uri)) {
@@ -347,6 +270,7 @@ impl Session {
             client_name: &attempt.opts.client_name,
             redirect_uri,
             auth_method: choose_auth_method(metadata.token_endpoint_auth_methods_supported.as_deref()),
+            device_grant: crate::oauth::device::offers_device_grant(metadata),
         };
         let refused_redirect = |e: &oauth::Error| match e {
             oauth::Error::Registration(RegistrationError::Refused { error: Some(error), .. })
@@ -420,6 +344,7 @@ impl Session {
             client: &client,
             scopes: &scopes,
             resource: &attempt.discovery.resource,
+            prompt: attempt.prompt.as_deref(),
         }
         .start()?;
         callback.expect_state(pending.state().expose());
@@ -432,26 +357,7 @@ impl Session {
             opts.report(LoginStep::BrowserNotOpened { reason: e.to_string() });
         }
 
-        let secs = opts.timeout.as_secs();
-        let mut results = results;
-        let mut refusals = callback.refusals();
-        let deadline = tokio::time::sleep(opts.timeout);
-        tokio::pin!(deadline);
-        let waited = loop {
-            tokio::select! {
-                result = &mut results => {
-                    break result.map_err(|_| Error::from(oauth::Error::CallbackStopped));
-                }
-                _ = &mut deadline => break Err(match callback.refused() {
-                    0 => Error::LoginTimedOut { secs },
-                    refused => Error::StaleCallbacks { secs, refused },
-                }),
-                Ok(()) = refusals.changed() => {
-                    let refused = *refusals.borrow_and_update();
-                    opts.report(LoginStep::AnswerRefused { refused });
-                }
-            }
-        };
+        let waited = super::wait::answer(&callback, results, pending.state(), opts).await;
         let mut result = match waited {
             Ok(result) => result,
             Err(e) => {
@@ -508,7 +414,7 @@ impl Session {
             }
             Err(e) => return Err(e.into()),
         };
-        let token = stored_token(
+        let mut token = stored_token(
             issued,
             None,
             scopes,
@@ -516,6 +422,11 @@ impl Session {
             &discovery.resource,
             self.now(),
         );
+        if token.identity.is_none() {
+            token.identity = self
+                .userinfo_identity(discovery, &token.scopes, &token.access_token)
+                .await;
+        }
         self.store
             .save_login(attempt.name, discovery, &storable(client), &token)?;
         Ok(token)

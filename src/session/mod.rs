@@ -14,13 +14,18 @@
 //!
 //! Nothing here prints, and no error carries a command-line hint.
 
+pub mod accounts;
 pub mod client;
+pub mod device;
 pub mod error;
 pub mod login;
 pub mod logout;
 pub mod metadata;
+pub mod options;
+mod recent;
 pub mod refresh;
 pub mod request;
+pub mod wait;
 
 use std::sync::Arc;
 
@@ -28,6 +33,7 @@ pub use error::{Error, NeedsLogin};
 pub use login::{BrowserOpener, LoginOptions, LoginOutcome, LoginStep, OFFLINE_ACCESS, StepReporter};
 pub use logout::{LocalOnlyReason, LogoutOutcome};
 pub use metadata::METADATA_MAX_AGE_SECS;
+pub use options::PastedUrls;
 pub use refresh::{REFRESH_MARGIN_SECS, needs_refresh, usable_stored_token};
 pub use request::{AuthorizedRequest, RequestOutcome, StreamOutcome};
 
@@ -50,7 +56,7 @@ pub struct Session {
     clock: Arc<dyn Clock>,
     env: EnvLookup,
     /// The URL and token of each account as [`Session::authorized_stream`] last read them.
-    recent: Arc<std::sync::Mutex<std::collections::HashMap<String, request::Recent>>>,
+    recent: recent::RecentMap,
 }
 
 impl std::fmt::Debug for Session {
@@ -160,6 +166,7 @@ pub fn stored_token(
             Some(prev) => prev.generation.wrapping_add(1),
             None => (now as u64) << 20,
         },
+        identity: issued.identity.or_else(|| previous.and_then(|p| p.identity.clone())),
     }
 }
 
@@ -187,6 +194,7 @@ mod tests {
             obtained_at: 0,
             last_refresh: None,
             generation: 0,
+            identity: None,
         };
         let now = 1_000_000;
         let t = stored_token(

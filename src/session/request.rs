@@ -13,6 +13,7 @@ use url::Url;
 
 use super::Session;
 use super::error::{Error, NeedsLogin};
+use super::recent::Recent;
 use super::refresh::REFRESH_MARGIN_SECS;
 use crate::oauth::challenge::BearerChallenge;
 use crate::oauth::http::{Response, StreamingResponse};
@@ -68,15 +69,6 @@ pub enum RequestOutcome<R = Response> {
 
 /// How long [`Session::authorized_stream`] reuses the URL and token it read, in milliseconds.
 pub const RECENT_MS: i64 = 1000;
-
-/// What authorized requests remember of an account between two requests.
-#[derive(Debug, Clone)]
-pub(crate) struct Recent {
-    url: Url,
-    token: Secret,
-    expires_at: Option<i64>,
-    read_at_ms: i64,
-}
 
 /// [`RequestOutcome`] with the body still to be read: what [`Session::authorized_stream`] returns.
 pub type StreamOutcome = RequestOutcome<StreamingResponse>;

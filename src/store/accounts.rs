@@ -196,6 +196,7 @@ mod tests {
             obtained_at: 0,
             last_refresh: None,
             generation: 0,
+            identity: None,
         };
         assert_eq!(token_status(&token(Some(1000)), 1000), Status::Expired);
         assert_eq!(token_status(&token(Some(1299)), 1000), Status::Expiring);

@@ -183,6 +183,10 @@ pub struct StoredToken {
     /// token, so the token itself cannot tell that a refresh happened.
     #[serde(default)]
     pub generation: u64,
+    /// Who the user is (OpenID `email`, `preferred_username` or `sub`, from the `id_token` or userinfo);
+    /// not verified, for showing only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
 }
 
 /// When a refresh was attempted and how it ended.

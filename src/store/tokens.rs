@@ -17,6 +17,8 @@ use crate::oauth::{ClientRegistration, Discovery};
 pub trait TokenStore: Send + Sync {
     /// The configured server.
     fn get_server(&self, name: &str) -> Result<Option<ServerRecord>, StoreError>;
+    /// The names of all configured servers, sorted.
+    fn server_names(&self) -> Result<Vec<String>, StoreError>;
     /// The token.
     fn get_token(&self, name: &str) -> Result<Option<StoredToken>, StoreError>;
     /// Store the token.
@@ -105,16 +107,6 @@ impl<K: KvStore> KvTokenStore<K> {
         Ok(true)
     }
 
-    /// The names of all configured servers, sorted.
-    pub fn server_names(&self) -> Result<Vec<String>, StoreError> {
-        Ok(self
-            .kv
-            .scan_prefix(prefix::SERVER)?
-            .into_iter()
-            .map(|(key, _)| key[prefix::SERVER.len()..].to_owned())
-            .collect())
-    }
-
     fn lease(&self, kind: LeaseKind, name: &str) -> Result<(Option<String>, Option<Lease>), StoreError> {
         let raw = self.kv.get(&lease_key(kind, name))?;
         // An unreadable lease is treated as no lease: it only ever guards a refresh, never data.
@@ -136,6 +128,15 @@ pub enum AddError {
 }
 
 impl<K: KvStore> TokenStore for KvTokenStore<K> {
+    fn server_names(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .kv
+            .scan_prefix(prefix::SERVER)?
+            .into_iter()
+            .map(|(key, _)| key[prefix::SERVER.len()..].to_owned())
+            .collect())
+    }
+
     fn get_server(&self, name: &str) -> Result<Option<ServerRecord>, StoreError> {
         self.kv.get_json(&server_key(name))
     }

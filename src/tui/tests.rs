@@ -46,6 +46,7 @@ fn token(name: &str, expires_in: Option<i64>, refresh: bool) -> StoredToken {
         obtained_at: NOW - 600,
         last_refresh: None,
         generation: 0,
+        identity: None,
     }
 }
 

@@ -28,6 +28,7 @@ fn token(access: &str, refresh: Option<&str>, expires_at: Option<i64>) -> Stored
         obtained_at: now(),
         last_refresh: None,
         generation: 0,
+        identity: None,
     }
 }
 

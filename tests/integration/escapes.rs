@@ -271,6 +271,7 @@ fn escapes_already_stored_never_reach_the_terminal() {
             error: Some(format!("the server said {PAYLOAD}")),
         }),
         generation: 1,
+        identity: None,
     };
     store.set_token("test", &token).unwrap();
     drop(store);

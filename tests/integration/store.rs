@@ -29,6 +29,7 @@ fn token(access: &str, refresh: Option<&str>) -> StoredToken {
         obtained_at: 1_700_000_000,
         last_refresh: None,
         generation: 0,
+        identity: None,
     }
 }
 

@@ -1,0 +1,113 @@
+//! A device login (RFC 8628): for a machine whose callback port the user's browser cannot reach and
+//! where pasting is not possible. Same lease, metadata, client choice and storage as a browser login; the
+//! user enters a code on another device while the token endpoint is polled.
+
+use super::client::{PLACEHOLDER_REDIRECT_URI, storable};
+use super::error::Error;
+use super::login::{LoginOutcome, login_scopes};
+use super::options::{LoginOptions, LoginStep};
+use super::{Session, stored_token};
+use crate::oauth::device::offers_device_grant;
+use crate::oauth::registration::{RegistrationRequest, choose_auth_method};
+use crate::oauth::{self, device, register_client};
+use crate::store::StoreError;
+use crate::text::sanitize;
+
+impl Session {
+    /// Log in to NAME with the device authorization grant. Cancelling `opts.cancel` stops the polling;
+    /// nothing is stored then. `opts.timeout` does not apply: the code's own lifetime does.
+    pub async fn device_login(&self, name: &str, opts: &LoginOptions) -> Result<LoginOutcome, Error> {
+        let server = self.server(name)?;
+        // A device code lives up to half an hour on the servers seen; the lease outlives it.
+        let _lease = self.login_lease(name, opts.timeout.max(std::time::Duration::from_secs(1800)))?;
+        let outcome = tokio::select! {
+            outcome = self.device_inner(name, &server, opts) => outcome,
+            _ = opts.cancel.cancelled() => Err(Error::Cancelled),
+        };
+        self.forget_recent(name);
+        outcome
+    }
+
+    async fn device_inner(
+        &self,
+        name: &str,
+        server: &crate::store::ServerRecord,
+        opts: &LoginOptions,
+    ) -> Result<LoginOutcome, Error> {
+        let (discovery, discovered) = match self.fresh_metadata(name, server)? {
+            Some(stored) => (stored, false),
+            None => {
+                opts.report(LoginStep::Discovering);
+                (self.discover_unsaved(server).await?, true)
+            }
+        };
+        let metadata = &discovery.authorization_server;
+        if !offers_device_grant(metadata) {
+            return Err(oauth::Error::NoDeviceLogin {
+                issuer: sanitize(metadata.issuer.as_str()),
+            }
+            .into());
+        }
+        let issuer = discovery.issuer();
+        let previous = match self.store.get_token(name) {
+            Ok(token) => token,
+            Err(StoreError::Record { .. }) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let scopes = login_scopes(server, &discovery, previous.as_ref(), &opts.extra_scopes);
+        let (client, registered) = if server.client_id.is_some() {
+            (
+                self.configured_client(server, issuer, metadata, PLACEHOLDER_REDIRECT_URI)?,
+                false,
+            )
+        } else if let Some(stored) = self.reusable_client(name, issuer)? {
+            (stored, false)
+        } else {
+            let endpoint = metadata
+                .registration_endpoint
+                .as_deref()
+                .ok_or_else(|| Error::NoDynamicRegistration {
+                    name: name.to_owned(),
+                    issuer: sanitize(issuer),
+                    url: server.url.clone(),
+                })?;
+            opts.report(LoginStep::Registering);
+            let request = RegistrationRequest {
+                client_name: &opts.client_name,
+                redirect_uri: PLACEHOLDER_REDIRECT_URI,
+                auth_method: choose_auth_method(metadata.token_endpoint_auth_methods_supported.as_deref()),
+                device_grant: true,
+            };
+            let mut client = register_client(&self.http, endpoint, request, self.now()).await?;
+            client.issuer = Some(issuer.to_owned());
+            (client, true)
+        };
+        let login = device::start(&self.http, metadata, &client, &scopes, &discovery.resource).await?;
+        opts.report(LoginStep::DeviceCode {
+            verification_uri: login.verification_uri.clone(),
+            verification_uri_complete: login.verification_uri_complete.clone(),
+            user_code: login.user_code.clone(),
+            expires_in: login.expires_in.as_secs(),
+        });
+        if let (Some(open), Some(page)) = (&opts.open_browser, &login.verification_uri_complete)
+            && let Ok(url) = url::Url::parse(page)
+            && let Err(e) = open(&url)
+        {
+            opts.report(LoginStep::BrowserNotOpened { reason: e.to_string() });
+        }
+        let issued = device::finish(&self.http, metadata, &client, &login, &discovery.resource).await?;
+        opts.report(LoginStep::Exchanging);
+        let mut token = stored_token(issued, None, &scopes, issuer, &discovery.resource, self.now());
+        if token.identity.is_none() {
+            token.identity = self
+                .userinfo_identity(&discovery, &token.scopes, &token.access_token)
+                .await;
+        }
+        self.store.save_login(name, &discovery, &storable(&client), &token)?;
+        Ok(LoginOutcome {
+            token,
+            discovered,
+            registered,
+        })
+    }
+}
