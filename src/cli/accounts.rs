@@ -43,11 +43,13 @@ pub fn list(location: &DbLocation, json: bool) -> CommandResult {
 }
 
 fn render_table(accounts: &[Account], now: i64) -> String {
+    // Who each account is, when any says: the column that tells two accounts of one server apart.
+    let with_identity = accounts.iter().any(|a| a.token().is_some_and(|t| t.identity.is_some()));
     let rows: Vec<Vec<String>> = accounts
         .iter()
         .map(|a| {
             let token = a.token();
-            vec![
+            let mut row = vec![
                 a.name.clone(),
                 a.server
                     .as_ref()
@@ -58,10 +60,19 @@ fn render_table(accounts: &[Account], now: i64) -> String {
                 token
                     .map(|t| clean(&t.scopes.join(" ")).into_owned())
                     .unwrap_or_default(),
-            ]
+            ];
+            if with_identity {
+                let who = token.and_then(|t| t.identity.as_deref()).unwrap_or("-");
+                row.insert(1, clean(who).into_owned());
+            }
+            row
         })
         .collect();
-    table(&["NAME", "URL", "STATUS", "EXPIRES", "SCOPES"], &rows)
+    if with_identity {
+        table(&["NAME", "ACCOUNT", "URL", "STATUS", "EXPIRES", "SCOPES"], &rows)
+    } else {
+        table(&["NAME", "URL", "STATUS", "EXPIRES", "SCOPES"], &rows)
+    }
 }
 
 #[derive(Serialize)]
@@ -104,6 +115,9 @@ pub fn status(location: &DbLocation, name: Option<&str>, json: bool) -> CommandR
             let token = a.token();
             let expiry = relative_expiry(token.and_then(|t| t.expires_at), token.is_some(), now);
             let mut line = format!("{}: {}", a.name, a.status(now).as_str());
+            if let Some(who) = token.and_then(|t| t.identity.as_deref()) {
+                line.push_str(&format!(" as {} (as the server says)", clean(who)));
+            }
             if token.is_some() {
                 line.push_str(&format!(", {expiry}"));
             }
@@ -173,6 +187,19 @@ pub fn add(location: &DbLocation, args: AddArgs) -> CommandResult {
     };
     let store = open_for_writing(location)?;
     store.add_server(&args.name, &record)?;
+    let same_url: Vec<String> = store
+        .server_names()?
+        .into_iter()
+        .filter(|other| *other != args.name)
+        .filter(|other| matches!(store.get_server(other), Ok(Some(s)) if s.url == url))
+        .collect();
+    if !same_url.is_empty() {
+        eprintln!(
+            "warning: {} uses the same URL as {}; a login to either asks the server to let you choose the account (or pass --prompt)",
+            args.name,
+            same_url.join(", ")
+        );
+    }
     print(&format!(
         "added {} ({url}); log in with: mcp-accounts login {}\n",
         args.name, args.name

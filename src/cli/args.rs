@@ -54,20 +54,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Log in through the browser (authorization code + PKCE)
-    Login {
-        /// The server's name
-        name: String,
-        /// Do not start a browser; only print the URL
-        #[arg(long)]
-        no_browser: bool,
-        /// How long to wait for the browser, in seconds
-        #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
-        timeout: u64,
-        /// Ask for this scope too, besides those asked for before (repeat for several)
-        #[arg(long = "scope", value_name = "SCOPE")]
-        scopes: Vec<String>,
-    },
+    /// Log in through the browser (authorization code + PKCE), or with a code on another device
+    Login(LoginArgs),
     /// Refresh tokens now
     Refresh {
         /// The server's name
@@ -198,4 +186,32 @@ pub struct ConnectArgs {
     /// The mcp-accounts program the client runs [default: this program's full path]
     #[arg(long, value_name = "PATH")]
     pub command: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The server's name
+    pub name: String,
+    /// Do not start a browser; only print the URL
+    #[arg(long)]
+    pub no_browser: bool,
+    /// How long to wait for the browser, in seconds
+    #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub timeout: u64,
+    /// Ask for this scope too, besides those asked for before (repeat for several)
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+    /// Also read the URL the browser ended on from stdin (on by default when stdin is a terminal)
+    #[arg(long, conflicts_with = "device")]
+    pub paste: bool,
+    /// Log in with a code entered on another device (RFC 8628), where the server offers it
+    #[arg(long)]
+    pub device: bool,
+    /// The loopback port for this login's callback (for a forwarded port, say)
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..), conflicts_with = "device")]
+    pub callback_port: Option<u16>,
+    /// OpenID prompt for the server: select_account, login, consent or none [default: select_account when
+    /// another account uses the same authorization server]
+    #[arg(long, value_name = "VALUE")]
+    pub prompt: Option<String>,
 }

@@ -1,16 +1,14 @@
-//! The commands that talk to servers: `discover`, `login`, `refresh`, `logout`, `token`. Each builds a
+//! The commands that talk to servers: `discover`, `refresh`, `logout`, `token` (`login` has a file of
+//! its own). Each builds a
 //! small single-threaded runtime: the work is I/O-bound, and `list` never pays for one.
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::StreamExt;
-use mcp_accounts::oauth::scope::validate_scope;
 use mcp_accounts::oauth::{Discovery, HttpClient};
 use mcp_accounts::session::{
-    self, DEFAULT_REFRESH_CONCURRENCY, LocalOnlyReason, LoginOptions, LoginStep, LogoutOutcome, Session,
-    usable_stored_token,
+    self, DEFAULT_REFRESH_CONCURRENCY, LocalOnlyReason, LogoutOutcome, Session, usable_stored_token,
 };
 use mcp_accounts::store::location::DbLocation;
 use mcp_accounts::store::{Store, StoredToken, TokenStore, load_accounts};
@@ -80,51 +78,7 @@ pub fn describe_discovery(d: &Discovery) -> String {
     out
 }
 
-/// `login NAME [--no-browser] [--timeout SECS] [--scope S]...`. The URL is always printed to stderr.
-pub fn login(location: &DbLocation, name: &str, no_browser: bool, timeout: u64, scopes: Vec<String>) -> CommandResult {
-    for scope in &scopes {
-        validate_scope(scope).map_err(|e| CliError::Usage(format!("{e} (pass --scope once per scope)")))?;
-    }
-    let session = session_for(location, name)?;
-    let shown_name = name.to_owned();
-    let opts = LoginOptions {
-        timeout: Duration::from_secs(timeout),
-        extra_scopes: scopes,
-        open_browser: (!no_browser).then(crate::browser::opener),
-        on_step: Some(Arc::new(move |step| match step {
-            LoginStep::Discovering => eprintln!("discovering the authorization server…"),
-            LoginStep::Registering => eprintln!("registering mcp-accounts as a client…"),
-            LoginStep::WaitingForBrowser { url } => {
-                eprintln!(
-                    "Open this URL in a browser to log in to {shown_name}:\n\n  {}\n\nwaiting for the browser…",
-                    clean(&url)
-                )
-            }
-            LoginStep::BrowserNotOpened { reason } => {
-                eprintln!("({}; open the URL above by hand)", one_line(&reason))
-            }
-            LoginStep::AnswerRefused { .. } => eprintln!(
-                "an answer that does not belong to this login reached the callback (wrong or missing state) and was refused; still waiting…"
-            ),
-            LoginStep::MetadataDocumentUnsupported => eprintln!(
-                "note: the authorization server does not accept client ID metadata documents; registering a client instead"
-            ),
-            LoginStep::RegistrationRetried { refused, retry } => eprintln!(
-                "the authorization server refused the redirect URI {refused}; registering with {retry} instead"
-            ),
-            _ => {}
-        })),
-        ..LoginOptions::default()
-    };
-    let outcome = runtime()?.block_on(session.login(name, &opts))?;
-    print(&format!(
-        "logged in to {name}: {}\n",
-        describe_token(&outcome.token, session.now())
-    ))?;
-    Ok(ExitCode::SUCCESS)
-}
-
-fn describe_token(token: &StoredToken, now: i64) -> String {
+pub fn describe_token(token: &StoredToken, now: i64) -> String {
     let expiry = expiry_phrase(token.expires_at, now);
     let refresh = if token.refresh_token.is_some() {
         ""

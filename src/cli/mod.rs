@@ -6,6 +6,7 @@ pub mod args;
 pub mod auth;
 pub mod clients;
 pub mod common;
+pub mod login;
 pub mod mcp;
 pub mod output;
 
@@ -64,12 +65,7 @@ pub fn run(cli: Cli) -> CommandResult {
         Some(Command::Add(args)) => accounts::add(&location, args),
         Some(Command::Remove { name }) => accounts::remove(&location, &name),
         Some(Command::Discover { name, json }) => auth::discover(&location, &name, json),
-        Some(Command::Login {
-            name,
-            no_browser,
-            timeout,
-            scopes,
-        }) => auth::login(&location, &name, no_browser, timeout, scopes),
+        Some(Command::Login(args)) => login::login(&location, args),
         Some(Command::Refresh { name, all }) => auth::refresh(&location, name.as_deref(), all),
         Some(Command::Logout { name, local }) => auth::logout(&location, &name, local),
         Some(Command::Token { name, format }) => auth::token(&location, &name, format),

@@ -5,42 +5,33 @@
 use super::client::{PLACEHOLDER_REDIRECT_URI, storable};
 use super::error::Error;
 use super::login::{LoginOutcome, login_scopes};
-use super::options::{LoginOptions, LoginStep};
+use super::options::{DeviceFlow, LoginOptions, LoginStep};
 use super::{Session, stored_token};
 use crate::oauth::device::offers_device_grant;
 use crate::oauth::registration::{RegistrationRequest, choose_auth_method};
-use crate::oauth::{self, device, register_client};
+use crate::oauth::{self, Discovery, device, register_client};
 use crate::store::StoreError;
 use crate::text::sanitize;
 
 impl Session {
-    /// Log in to NAME with the device authorization grant. Cancelling `opts.cancel` stops the polling;
-    /// nothing is stored then. `opts.timeout` does not apply: the code's own lifetime does.
+    /// Log in to NAME with the device authorization grant ([`LoginOptions::device`] set to required).
+    /// Cancelling `opts.cancel` stops the polling; nothing is stored then. `opts.timeout` does not apply:
+    /// the code's own lifetime does.
     pub async fn device_login(&self, name: &str, opts: &LoginOptions) -> Result<LoginOutcome, Error> {
-        let server = self.server(name)?;
-        // A device code lives up to half an hour on the servers seen; the lease outlives it.
-        let _lease = self.login_lease(name, opts.timeout.max(std::time::Duration::from_secs(1800)))?;
-        let outcome = tokio::select! {
-            outcome = self.device_inner(name, &server, opts) => outcome,
-            _ = opts.cancel.cancelled() => Err(Error::Cancelled),
-        };
-        self.forget_recent(name);
-        outcome
+        let mut opts = opts.clone();
+        opts.device = DeviceFlow::Required;
+        self.login(name, &opts).await
     }
 
-    async fn device_inner(
+    /// The device login itself, once the metadata is known (called by the login).
+    pub(super) async fn device_inner(
         &self,
         name: &str,
         server: &crate::store::ServerRecord,
+        discovery: Discovery,
+        discovered: bool,
         opts: &LoginOptions,
     ) -> Result<LoginOutcome, Error> {
-        let (discovery, discovered) = match self.fresh_metadata(name, server)? {
-            Some(stored) => (stored, false),
-            None => {
-                opts.report(LoginStep::Discovering);
-                (self.discover_unsaved(server).await?, true)
-            }
-        };
         let metadata = &discovery.authorization_server;
         if !offers_device_grant(metadata) {
             return Err(oauth::Error::NoDeviceLogin {

@@ -11,13 +11,14 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-pub use super::options::{BrowserOpener, LoginOptions, LoginStep, StepReporter};
+pub use super::options::{BrowserOpener, DeviceFlow, LoginOptions, LoginStep, StepReporter};
 
 use super::client::storable;
 use super::error::Error;
 use super::{Session, stored_token};
 use crate::oauth::authorize::check_pkce;
 use crate::oauth::callback::{CallbackResult, CallbackServer, Verdict, start_callback_server};
+use crate::oauth::device::offers_device_grant;
 use crate::oauth::registration::{RegistrationRequest, choose_auth_method};
 use crate::oauth::{
     self, AuthorizationRequest, ClientRegistration, ClientSource, Discovery, ErrorCode, ErrorResponse,
@@ -89,7 +90,12 @@ impl Session {
     pub async fn login(&self, name: &str, opts: &LoginOptions) -> Result<LoginOutcome, Error> {
         let server = self.server(name)?;
         // Held until this function returns, on every path (a cancelled future included).
-        let _lease = self.login_lease(name, opts.timeout)?;
+        // A device code lives up to half an hour on the servers seen; the lease outlives it.
+        let lease_time = match opts.device {
+            DeviceFlow::Never => opts.timeout,
+            _ => opts.timeout.max(Duration::from_secs(1800)),
+        };
+        let _lease = self.login_lease(name, lease_time)?;
         let outcome = tokio::select! {
             outcome = self.login_inner(name, &server, opts) => outcome,
             // Dropping the inner future drops its callback server, which frees the port.
@@ -132,6 +138,14 @@ impl Session {
                 (self.discover_unsaved(server).await?, true)
             }
         };
+        let device = match opts.device {
+            DeviceFlow::Never => false,
+            DeviceFlow::WhenOffered => offers_device_grant(&discovery.authorization_server),
+            DeviceFlow::Required => true,
+        };
+        if device {
+            return self.device_inner(name, server, discovery, discovered, opts).await;
+        }
         check_pkce(&discovery.authorization_server, discovery.mode)?;
         let previous = match self.store.get_token(name) {
             Ok(token) => token,
@@ -270,7 +284,7 @@ impl Session {
             client_name: &attempt.opts.client_name,
             redirect_uri,
             auth_method: choose_auth_method(metadata.token_endpoint_auth_methods_supported.as_deref()),
-            device_grant: crate::oauth::device::offers_device_grant(metadata),
+            device_grant: offers_device_grant(metadata),
         };
         let refused_redirect = |e: &oauth::Error| match e {
             oauth::Error::Registration(RegistrationError::Refused { error: Some(error), .. })

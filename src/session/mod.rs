@@ -30,7 +30,7 @@ pub mod wait;
 use std::sync::Arc;
 
 pub use error::{Error, NeedsLogin};
-pub use login::{BrowserOpener, LoginOptions, LoginOutcome, LoginStep, OFFLINE_ACCESS, StepReporter};
+pub use login::{BrowserOpener, DeviceFlow, LoginOptions, LoginOutcome, LoginStep, OFFLINE_ACCESS, StepReporter};
 pub use logout::{LocalOnlyReason, LogoutOutcome};
 pub use metadata::METADATA_MAX_AGE_SECS;
 pub use options::PastedUrls;

@@ -95,6 +95,20 @@ pub struct LoginOptions {
     /// OpenID `prompt` for this login; `None`: `select_account` (or `login`) when another account uses
     /// the same authorization server, else none.
     pub prompt: Option<String>,
+    /// Whether to log in with a code on another device (RFC 8628) instead of the browser round trip.
+    pub device: DeviceFlow,
+}
+
+/// When a login uses the device authorization grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeviceFlow {
+    /// Never: the browser round trip.
+    #[default]
+    Never,
+    /// When the authorization server offers it (no browser and no terminal here, say).
+    WhenOffered,
+    /// Always; a server that does not offer it is an error.
+    Required,
 }
 
 impl Default for LoginOptions {
@@ -109,6 +123,7 @@ impl Default for LoginOptions {
             paste: None,
             callback_port: None,
             prompt: None,
+            device: DeviceFlow::Never,
         }
     }
 }

@@ -82,6 +82,17 @@ impl<K: KvStore> KvTokenStore<K> {
 
     /// Add a server; fails with [`AddError::Exists`] when NAME is taken (checked and written atomically).
     pub fn add_server(&self, name: &str, record: &ServerRecord) -> Result<(), AddError> {
+        // Names that differ only in case would be two accounts a person cannot tell apart.
+        if let Some(existing) = self
+            .server_names()?
+            .into_iter()
+            .find(|n| n != name && n.eq_ignore_ascii_case(name))
+        {
+            return Err(AddError::SameButCase {
+                wanted: name.to_owned(),
+                existing,
+            });
+        }
         let key = server_key(name);
         let json = to_json(&key, record)?;
         if self.kv.compare_and_swap(&key, None, Some(&json))? {
@@ -122,6 +133,16 @@ pub enum AddError {
     /// The name is taken.
     #[error("a server named {0:?} already exists (remove it first, or pick another name)")]
     Exists(String),
+    /// Another server has the same name in another case.
+    #[error(
+        "a server named {existing:?} already exists; names that differ only in case ({wanted:?}) are the same name"
+    )]
+    SameButCase {
+        /// The name asked for.
+        wanted: String,
+        /// The name that exists.
+        existing: String,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

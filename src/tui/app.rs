@@ -61,6 +61,13 @@ pub enum Popup {
     Log,
     Confirm(Confirm),
     Add(AddForm),
+    /// The paste field of a waiting login: the URL the browser ended on.
+    Paste {
+        name: String,
+        text: String,
+    },
+    /// A waiting login's URL, alone on the screen for a mouse selection.
+    Url(String),
 }
 
 /// The state of the UI.
@@ -83,6 +90,8 @@ pub struct App {
     pub busy: BTreeMap<String, Busy>,
     pub outcomes: BTreeMap<String, Outcome>,
     pub popup: Option<Popup>,
+    /// How far the help popup is scrolled down.
+    pub popup_scroll: u16,
     /// The last verification of each account, with when it ran.
     pub verified: BTreeMap<String, (crate::verify::Verified, i64)>,
     /// The clients whose files use each account.
@@ -115,6 +124,7 @@ impl App {
             outcomes: BTreeMap::new(),
             verified: BTreeMap::new(),
             clients: BTreeMap::new(),
+            popup_scroll: 0,
             popup: None,
             status: None,
             log: VecDeque::new(),
@@ -139,6 +149,8 @@ impl App {
             Some(Popup::Log) => Mode::Log,
             Some(Popup::Confirm(_)) => Mode::Confirm,
             Some(Popup::Add(_)) => Mode::Form,
+            Some(Popup::Paste { .. }) => Mode::Paste,
+            Some(Popup::Url(_)) => Mode::Url,
             None if self.filtering => Mode::Filter,
             None => Mode::Main,
         }
@@ -311,7 +323,7 @@ impl App {
     }
 
     /// Set the status line and log it.
-    fn say(&mut self, level: Level, text: String) {
+    pub(super) fn say(&mut self, level: Level, text: String) {
         self.status = Some(Message {
             at: self.now,
             level,
@@ -345,7 +357,28 @@ impl App {
                 self.filter_key(action, key);
                 Vec::new()
             }
-            Mode::Help | Mode::Log => {
+            Mode::Paste => self.paste_key(action, key),
+            Mode::Help => {
+                // The help is the main key table and three lines; the drawing stops at its end.
+                let last = (crate::tui::keys::MAIN.len() + 3) as u16;
+                let page = self.size.1.saturating_sub(6).max(1);
+                self.popup_scroll = match action {
+                    Some(Action::Close) => {
+                        self.popup = None;
+                        0
+                    }
+                    Some(Action::Down) => self.popup_scroll.saturating_add(1),
+                    Some(Action::Up) => self.popup_scroll.saturating_sub(1),
+                    Some(Action::ScrollDown) => self.popup_scroll.saturating_add(page),
+                    Some(Action::ScrollUp) => self.popup_scroll.saturating_sub(page),
+                    Some(Action::Top) => 0,
+                    Some(Action::Bottom) => last,
+                    _ => self.popup_scroll,
+                }
+                .min(last);
+                Vec::new()
+            }
+            Mode::Log | Mode::Url => {
                 if action == Some(Action::Close) {
                     self.popup = None;
                 }
@@ -438,7 +471,10 @@ impl App {
             Action::Bottom => self.move_selection(|_, n| n - 1),
             Action::ScrollDown => self.detail_scroll = self.detail_scroll.saturating_add(5).min(self.detail_limit),
             Action::ScrollUp => self.detail_scroll = self.detail_scroll.saturating_sub(5),
-            Action::Help => self.popup = Some(Popup::Help),
+            Action::Help => {
+                self.popup = Some(Popup::Help);
+                self.popup_scroll = 0;
+            }
             Action::Log => self.popup = Some(Popup::Log),
             Action::Add => self.popup = Some(Popup::Add(AddForm::default())),
             Action::Filter => self.filtering = true,
@@ -454,6 +490,9 @@ impl App {
             | Action::PreviousField
             | Action::Submit => {}
             Action::RefreshAll => return self.refresh_all(),
+            Action::CopyUrl | Action::OpenAgain | Action::PasteUrl | Action::ShowUrl => {
+                return self.login_assist(action);
+            }
             Action::Login | Action::Refresh | Action::Logout | Action::Delete | Action::Discover | Action::Verify => {
                 let Some(account) = self.current() else {
                     self.say(Level::Info, "no server selected; press a to add one".to_owned());

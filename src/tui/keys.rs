@@ -13,6 +13,8 @@ pub enum Mode {
     Log,
     Confirm,
     Form,
+    Paste,
+    Url,
 }
 
 /// What a key does.
@@ -50,6 +52,14 @@ pub enum Action {
     NextField,
     PreviousField,
     Submit,
+    /// Copy the waiting login's URL to the clipboard (OSC 52).
+    CopyUrl,
+    /// Open the browser on the waiting login's URL again.
+    OpenAgain,
+    /// Paste the URL the browser ended on.
+    PasteUrl,
+    /// Show the waiting login's URL alone.
+    ShowUrl,
 }
 
 /// One row of a table.
@@ -145,6 +155,34 @@ pub const MAIN: &[Binding] = &[
         "show the whole activity log",
         Action::Log,
     ),
+    bind(
+        &[KeyCode::Char('c')],
+        "c",
+        None,
+        "a waiting login: copy its URL to the clipboard (OSC 52)",
+        Action::CopyUrl,
+    ),
+    bind(
+        &[KeyCode::Char('o')],
+        "o",
+        None,
+        "a waiting login: open the browser on its URL again",
+        Action::OpenAgain,
+    ),
+    bind(
+        &[KeyCode::Char('p')],
+        "p",
+        None,
+        "a waiting login: paste the URL the browser ended on",
+        Action::PasteUrl,
+    ),
+    bind(
+        &[KeyCode::Char('u')],
+        "u",
+        None,
+        "a waiting login: show its URL alone, for a mouse selection",
+        Action::ShowUrl,
+    ),
     bind(&[KeyCode::Char('?')], "?", Some("help"), "this help", Action::Help),
     bind(
         &[KeyCode::Char('q')],
@@ -223,13 +261,39 @@ pub const FILTER: &[Binding] = &[
 ];
 
 /// The help popup.
-pub const HELP: &[Binding] = &[bind(
-    &[KeyCode::Esc, KeyCode::Char('q'), KeyCode::Char('?'), KeyCode::Enter],
-    "Esc",
-    Some("close"),
-    "close the help",
-    Action::Close,
-)];
+pub const HELP: &[Binding] = &[
+    bind(
+        &[KeyCode::Esc, KeyCode::Char('q'), KeyCode::Char('?'), KeyCode::Enter],
+        "Esc",
+        Some("close"),
+        "close the help",
+        Action::Close,
+    ),
+    bind(
+        &[KeyCode::Char('j'), KeyCode::Down],
+        "j",
+        Some("scroll"),
+        "scroll down",
+        Action::Down,
+    ),
+    bind(&[KeyCode::Char('k'), KeyCode::Up], "k", None, "scroll up", Action::Up),
+    bind(&[KeyCode::PageDown], "PgDn", None, "a page down", Action::ScrollDown),
+    bind(&[KeyCode::PageUp], "PgUp", None, "a page up", Action::ScrollUp),
+    bind(
+        &[KeyCode::Char('g'), KeyCode::Home],
+        "g",
+        None,
+        "to the top",
+        Action::Top,
+    ),
+    bind(
+        &[KeyCode::Char('G'), KeyCode::End],
+        "G",
+        None,
+        "to the end",
+        Action::Bottom,
+    ),
+];
 
 /// The activity log popup.
 pub const LOG: &[Binding] = &[bind(
@@ -284,6 +348,33 @@ pub const FORM: &[Binding] = &[
     bind(&[KeyCode::Esc], "Esc", Some("cancel"), "cancel", Action::Close),
 ];
 
+/// The paste field of a waiting login: everything else edits the text.
+pub const PASTE: &[Binding] = &[
+    bind(
+        &[KeyCode::Enter],
+        "Enter",
+        Some("use it"),
+        "finish the login with the pasted URL",
+        Action::Submit,
+    ),
+    bind(
+        &[KeyCode::Esc],
+        "Esc",
+        Some("cancel"),
+        "close the paste field",
+        Action::Close,
+    ),
+];
+
+/// A login URL shown alone.
+pub const URL: &[Binding] = &[bind(
+    &[KeyCode::Esc, KeyCode::Char('q'), KeyCode::Char('u'), KeyCode::Enter],
+    "Esc",
+    Some("close"),
+    "close",
+    Action::Close,
+)];
+
 /// The table of a mode.
 pub fn table(mode: Mode) -> &'static [Binding] {
     match mode {
@@ -293,6 +384,8 @@ pub fn table(mode: Mode) -> &'static [Binding] {
         Mode::Log => LOG,
         Mode::Confirm => CONFIRM,
         Mode::Form => FORM,
+        Mode::Paste => PASTE,
+        Mode::Url => URL,
     }
 }
 
@@ -336,6 +429,8 @@ mod tests {
             Mode::Log,
             Mode::Confirm,
             Mode::Form,
+            Mode::Paste,
+            Mode::Url,
         ] {
             let bindings = table(mode);
             let mut seen = Vec::new();
@@ -363,6 +458,6 @@ mod tests {
             assert!(hints.contains(&(label, hint)), "{hints:?}");
         }
         assert_eq!(footer_hints(Mode::Confirm), [("y", "yes"), ("n", "no")]);
-        assert_eq!(footer_hints(Mode::Help), [("Esc", "close")]);
+        assert_eq!(footer_hints(Mode::Help), [("Esc", "close"), ("j", "scroll")]);
     }
 }

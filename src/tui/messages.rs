@@ -190,6 +190,15 @@ pub enum Command {
     Add(NewServer),
     Delete(String),
     Verify(String),
+    /// Give a waiting login the URL its browser ended on.
+    Paste {
+        name: String,
+        text: String,
+    },
+    /// Open the browser on a URL again.
+    OpenBrowser(String),
+    /// Put text on the clipboard through the terminal (OSC 52); the event loop writes it.
+    Copy(String),
 }
 
 /// A verification in one line: the server, the protocol, what it offers.

@@ -9,6 +9,7 @@
 //! - [`form`]: the add-server form.
 
 pub mod app;
+pub mod assist;
 pub mod event;
 pub mod form;
 pub mod keys;
@@ -106,7 +107,10 @@ async fn event_loop(mut app: App, store: Arc<Store>, session: Session) -> Result
         }
         app.set_detail_limit(ui::detail::max_scroll(&app));
         for command in commands {
-            tasks.run(command);
+            match command {
+                Command::Copy(text) => copy_to_clipboard(&text),
+                command => tasks.run(command),
+            }
         }
         if app.should_quit() {
             break;
@@ -115,6 +119,16 @@ async fn event_loop(mut app: App, store: Arc<Store>, session: Session) -> Result
     tasks.shutdown();
     drop(guard);
     Ok(())
+}
+
+/// Put `text` on the clipboard through the terminal: OSC 52, which most terminals (and tmux with
+/// `set-clipboard on`) honour; a terminal that does not simply ignores it.
+fn copy_to_clipboard(text: &str) {
+    use base64::Engine;
+    use std::io::Write;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+    let mut out = std::io::stdout().lock();
+    let _ = write!(out, "\x1b]52;c;{encoded}\x07").and_then(|()| out.flush());
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use mcp_accounts::session::{DEFAULT_REFRESH_CONCURRENCY, LoginOptions, Session};
+use mcp_accounts::session::{DEFAULT_REFRESH_CONCURRENCY, LoginOptions, PastedUrls, Session};
 use mcp_accounts::store::{ServerRecord, Store, load_accounts};
 use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedSender;
@@ -21,6 +21,8 @@ pub struct Tasks {
     /// Cancels every task on quit.
     shutdown: CancellationToken,
     logins: Arc<Mutex<HashMap<String, CancellationToken>>>,
+    /// Where the pasted URLs of each waiting login go.
+    pastes: Arc<Mutex<HashMap<String, tokio::sync::mpsc::UnboundedSender<String>>>>,
     refresh_slots: Arc<Semaphore>,
 }
 
@@ -32,6 +34,7 @@ impl Tasks {
             events,
             shutdown: CancellationToken::new(),
             logins: Arc::new(Mutex::new(HashMap::new())),
+            pastes: Arc::new(Mutex::new(HashMap::new())),
             refresh_slots: Arc::new(Semaphore::new(DEFAULT_REFRESH_CONCURRENCY)),
         }
     }
@@ -69,6 +72,19 @@ impl Tasks {
                 let store = self.store.clone();
                 self.spawn(server.name.clone(), TaskKind::Add, |_, _| add(store, server));
             }
+            Command::Paste { name, text } => {
+                if let Some(tx) = self.pastes.lock().unwrap_or_else(|p| p.into_inner()).get(&name) {
+                    let _ = tx.send(text);
+                }
+            }
+            Command::OpenBrowser(url) => {
+                if let Ok(url) = url::Url::parse(&url) {
+                    // The outcome shows as before: the login goes on waiting either way.
+                    tokio::task::spawn_blocking(move || crate::browser::open_browser(&url));
+                }
+            }
+            // Written by the event loop, which owns the terminal.
+            Command::Copy(_) => {}
             Command::Verify(name) => self.spawn(name, TaskKind::Verify, |session, name| async move {
                 let verified = crate::verify::verify(&session, &name).await?;
                 Ok(Success::Verified(Box::new(verified)))
@@ -109,9 +125,16 @@ impl Tasks {
             .insert(name.clone(), cancel.clone());
         let events = self.events.clone();
         let logins = self.logins.clone();
+        let pastes = self.pastes.clone();
+        let (paste_tx, paste) = PastedUrls::channel();
+        pastes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.clone(), paste_tx);
         let step_name = name.clone();
         let opts = LoginOptions {
             cancel,
+            paste: Some(paste),
             open_browser: Some(crate::browser::opener()),
             on_step: Some(Arc::new(move |step| {
                 let _ = events.send(Event::Task(TaskEvent::Step {
@@ -124,6 +147,7 @@ impl Tasks {
         self.spawn(name, TaskKind::Login, move |session, name| async move {
             let outcome = session.login(&name, &opts).await;
             logins.lock().unwrap_or_else(|p| p.into_inner()).remove(&name);
+            pastes.lock().unwrap_or_else(|p| p.into_inner()).remove(&name);
             Ok(Success::LoggedIn {
                 expires_at: outcome?.token.expires_at,
             })

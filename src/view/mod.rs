@@ -22,6 +22,8 @@ pub struct Summary {
     pub client_id: Option<String>,
     pub has_refresh_token: bool,
     pub last_error: Option<String>,
+    /// Who the account is, as the server said (OpenID claims; not verified).
+    pub identity: Option<String>,
 }
 
 impl Summary {
@@ -40,6 +42,7 @@ impl Summary {
             client_id: account.client_id().map(str::to_owned),
             has_refresh_token: token.is_some_and(|t| t.refresh_token.is_some()),
             last_error: account.last_error(),
+            identity: token.and_then(|t| t.identity.clone()),
         }
     }
 }

@@ -18,6 +18,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod anywhere;
 mod callback;
 mod cli;
 mod clients;

@@ -103,6 +103,69 @@ fn v_verifies_the_account_and_the_details_show_the_server_and_the_connected_clie
 }
 
 #[test]
+fn a_waiting_login_copies_its_url_opens_the_browser_again_and_takes_a_pasted_url() {
+    use base64::Engine;
+    let server = TestServer::start(Options::default());
+    let sb = Sandbox::new();
+    sb.ok(&["add", "demo", &server.mcp_url()]);
+    let paste_file = sb.path("pasted-url");
+    let mut cmd = tui_command(&sb, "paste");
+    cmd.env("SCRIPTED_BROWSER_PASTE", &paste_file);
+    let mut pty = Pty::spawn(cmd, 30, 100);
+    pty.wait_for("the list", WAIT, |s| row(s, "demo").contains("○ none"));
+    pty.send("c");
+    pty.wait_text("no login of demo is waiting for the browser", WAIT);
+    pty.send("l");
+    pty.wait_text("Open this URL if no browser appeared (Esc cancels; c", WAIT);
+    let first = sb.browser_log(1);
+    assert!(first.contains("left the callback"), "{first}");
+
+    // c: the authorization URL goes to the clipboard through OSC 52.
+    pty.send("c");
+    pty.wait_text("copied the login URL to the clipboard", WAIT);
+    let raw = String::from_utf8_lossy(&pty.raw()).into_owned();
+    let start = raw.find("\x1b]52;c;").expect("an OSC 52 sequence") + 7;
+    let end = start + raw[start..].find('\x07').unwrap();
+    let copied = base64::engine::general_purpose::STANDARD
+        .decode(&raw[start..end])
+        .unwrap();
+    let copied = String::from_utf8(copied).unwrap();
+    assert!(copied.starts_with(&format!("{}/authorize?", server.base())), "{copied}");
+
+    // o: the browser again (it leaves the callback for pasting once more).
+    std::fs::remove_file(&paste_file).unwrap();
+    pty.send("o");
+    let second = sb.browser_log(2);
+    assert_eq!(second.lines().filter(|l| *l == "done").count(), 2, "{second}");
+
+    // u: the URL alone on the screen, without borders around it.
+    pty.send("u");
+    pty.wait_text("The login URL (select it with the mouse; Esc closes):", WAIT);
+    let screen = pty.contents();
+    let url_line = screen
+        .lines()
+        .find(|l| l.starts_with("http://127.0.0.1"))
+        .unwrap_or_default();
+    assert!(copied.starts_with(url_line.trim_end()), "{url_line:?}");
+    pty.send("\x1b");
+    pty.wait_for("the URL to close", WAIT, |s| !s.contains("The login URL (select it"));
+
+    // p: paste what the browser ended on; the login finishes without the callback being reached.
+    let pasted = std::fs::read_to_string(&paste_file).unwrap();
+    pty.send("p");
+    pty.wait_text("Paste the URL the browser ended on", WAIT);
+    pty.send(pasted.trim());
+    pty.send("\r");
+    pty.wait_for("the login to finish", WAIT, |s| row(s, "demo").contains("● valid"));
+    pty.send("q");
+    assert_eq!(pty.wait_exit(WAIT), 0);
+    assert!(
+        !sb.browser_log(2).contains("/callback"),
+        "the callback port was never reached"
+    );
+}
+
+#[test]
 fn a_login_to_a_server_that_never_answers_leaves_the_ui_responsive() {
     // Accepts connections and never answers.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

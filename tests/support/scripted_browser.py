@@ -9,6 +9,10 @@ loopback callback. SCRIPTED_BROWSER_MODE bends the last step:
   twice        deliver the callback, then the same one again (a replay)
   ignore       never call the callback (a user who walks away)
   extra        first GET /favicon.ico and a callback without code or error, then the real one
+  paste        write the callback URL to the file SCRIPTED_BROWSER_PASTE instead of calling it (a browser
+               on another machine: the user copies the URL it ended on)
+SCRIPTED_BROWSER_USER, when set, is who is signed in to the server in this browser (an X-Test-User header,
+as a session cookie would be).
 SCRIPTED_BROWSER_LOG, when set, names a file that gets one line per request (status and path, no query)
 and a last line "done" when the browser exits, however it exits (the program that started it may have
 finished first, so tests wait for that line).
@@ -36,7 +40,10 @@ def get(url):
         sys.exit(3)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
     target = parts.path + ("?" + parts.query if parts.query else "")
-    conn.request("GET", target, headers={"User-Agent": "scripted-browser"})
+    headers = {"User-Agent": "scripted-browser"}
+    if os.environ.get("SCRIPTED_BROWSER_USER"):
+        headers["X-Test-User"] = os.environ["SCRIPTED_BROWSER_USER"]
+    conn.request("GET", target, headers=headers)
     response = conn.getresponse()
     response.read()
     log(f"{response.status} {parts.path}")
@@ -59,6 +66,11 @@ def main():
         parts = urllib.parse.urlsplit(url)
         is_callback = parts.path == "/callback"
         if is_callback:
+            if MODE == "paste":
+                with open(os.environ["SCRIPTED_BROWSER_PASTE"], "w") as f:
+                    f.write(url + "\n")
+                log(f"left the callback on port {parts.port} for pasting")
+                return
             if MODE == "ignore":
                 log(f"ignored the callback on port {parts.port}")
                 return

@@ -207,6 +207,16 @@ fn token_lines(lines: &mut Vec<Line<'static>>, app: &App, account: &Account, w: 
                 theme.status(status),
                 theme,
             );
+            if let Some(who) = &token.identity {
+                row(
+                    lines,
+                    w,
+                    "Account",
+                    &format!("{who} (as the server says)"),
+                    plain,
+                    theme,
+                );
+            }
             if let Some(at) = token.expires_at {
                 row(
                     lines,
@@ -332,10 +342,13 @@ fn busy_lines(app: &App, busy: &Busy, width: usize, theme: &Theme) -> Vec<Line<'
         Span::styled(format!("  {}", span(app.now - busy.since)), theme.dim()),
     ])];
     if let Some(LoginStep::WaitingForBrowser { url }) = &busy.step {
-        lines.push(Line::from(Span::styled(
-            "Open this URL if no browser appeared (Esc cancels):",
-            theme.dim(),
-        )));
+        let hint = "Open this URL if no browser appeared (Esc cancels; c copies it, o opens the browser \
+                    again, u shows it alone, p pastes the URL the browser ended on):";
+        lines.extend(
+            wrap(hint, width.max(8))
+                .into_iter()
+                .map(|piece| Line::from(Span::styled(piece, theme.dim()))),
+        );
         // Unbroken by spaces or indentation, so a terminal selection copies it whole.
         lines.extend(
             wrap(&clean(url), width.max(8))

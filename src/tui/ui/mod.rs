@@ -8,6 +8,7 @@ pub mod activity;
 pub mod detail;
 pub mod layout;
 pub mod list;
+pub mod login_popups;
 pub mod popups;
 pub mod theme;
 
@@ -45,10 +46,12 @@ pub fn draw(frame: &mut Frame, app: &App) {
     activity::draw_footer(frame, areas.footer, app, &theme);
 
     match &app.popup {
-        Some(Popup::Help) => popups::draw_help(frame, area, &theme),
+        Some(Popup::Help) => popups::draw_help(frame, area, app.popup_scroll, &theme),
         Some(Popup::Log) => popups::draw_log(frame, area, app, &theme),
         Some(Popup::Confirm(confirm)) => popups::draw_confirm(frame, area, confirm, &theme),
         Some(Popup::Add(form)) => popups::draw_form(frame, area, form, &theme),
+        Some(Popup::Paste { name, text }) => login_popups::draw_paste(frame, area, name, text, &theme),
+        Some(Popup::Url(url)) => login_popups::draw_url(frame, area, url, &theme),
         None => {}
     }
 }

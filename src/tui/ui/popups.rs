@@ -28,7 +28,7 @@ fn popup_block(title: &str, theme: &Theme) -> Block<'static> {
         .title(format!(" {title} "))
 }
 
-pub fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme) {
+pub fn draw_help(frame: &mut Frame, area: Rect, scroll: u16, theme: &Theme) {
     let mut lines: Vec<Line> = MAIN
         .iter()
         .map(|b| {
@@ -45,13 +45,25 @@ pub fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme) {
     )));
     lines.push(Line::from(Span::styled("Esc, q or ? closes this help.", theme.dim())));
     let rect = centered(area, 88, lines.len() as u16 + 2);
+    let inner_width = usize::from(rect.width.saturating_sub(4)).max(8);
+    let total: u16 = lines
+        .iter()
+        .map(|line| {
+            let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+            mcp_accounts::text::wrap(&text, inner_width).len().max(1) as u16
+        })
+        .sum();
+    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let visible = rect.height.saturating_sub(2);
+    let scroll = scroll.min(total.saturating_sub(visible));
+    let title = if total > visible {
+        let below = total - visible - scroll;
+        format!("Keys · j/k/PgDn scroll · {below} more below")
+    } else {
+        "Keys".to_owned()
+    };
     frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(popup_block("Keys", theme)),
-        rect,
-    );
+    frame.render_widget(paragraph.scroll((scroll, 0)).block(popup_block(&title, theme)), rect);
 }
 
 pub fn draw_log(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {

@@ -7,6 +7,8 @@ pub(super) fn router(inner: Arc<Inner>) -> Router {
     let mut app = Router::new()
         .route("/mcp", any(super::mcp::mcp))
         .route("/mcp/messages", post(super::mcp::legacy_message))
+        .route("/device", post(super::device::authorize))
+        .route("/device/verify", get(super::device::verify))
         .route("/meta/prm.json", get(prm_doc))
         .route("/.well-known/oauth-protected-resource/mcp", get(prm_doc))
         .route("/.well-known/oauth-protected-resource", get(prm_doc));
@@ -124,6 +126,13 @@ async fn as_metadata(State(inner): State<Arc<Inner>>, request: Request) -> Respo
     }
     if o.cimd {
         doc["client_id_metadata_document_supported"] = json!(true);
+    }
+    if o.device {
+        doc["device_authorization_endpoint"] = json!(format!("{}/device", inner.public_base()));
+        doc["grant_types_supported"] = json!(["authorization_code", "refresh_token", super::device::GRANT]);
+    }
+    if let Some(values) = &o.prompt_values {
+        doc["prompt_values_supported"] = json!(values);
     }
     if let Some(size) = o.oversized_metadata {
         doc["padding"] = json!("x".repeat(size));
@@ -266,6 +275,13 @@ async fn authorize(State(inner): State<Arc<Inner>>, request: Request) -> Respons
     let client_id = get("client_id");
     let redirect_uri = get("redirect_uri");
     inner.data().authorize_scopes.push(get("scope"));
+    inner.data().authorize_prompts.push(query.get("prompt").cloned());
+    // Who is signed in to this "browser session" (the scripted browser says, as a cookie would).
+    let user = request
+        .headers()
+        .get("x-test-user")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let known = inner.data().clients.get(&client_id).cloned().or_else(|| {
         // A client ID metadata document: this server trusts any https URL and its redirect URI.
         (inner.opts.cimd && client_id.starts_with("https://")).then(|| vec![redirect_uri.clone()])
@@ -315,6 +331,7 @@ async fn authorize(State(inner): State<Arc<Inner>>, request: Request) -> Respons
                     challenge: get("code_challenge"),
                     scope: get("scope"),
                     resource: get("resource"),
+                    user,
                 },
             );
             pairs.append_pair("code", &code);
@@ -426,7 +443,15 @@ async fn token(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes)
             "resource does not name this server",
         );
     }
+    let mut user = None;
     let (scope, family) = match get("grant_type").as_str() {
+        super::device::GRANT => match super::device::redeem(&inner, &mut d, &get("device_code"), &client_id) {
+            Ok((scope, who)) => {
+                user = who;
+                (scope, inner.counter.fetch_add(1, Ordering::Relaxed))
+            }
+            Err(error) => return json_response(StatusCode::BAD_REQUEST, json!({"error": error})),
+        },
         "authorization_code" => {
             let Some(code) = d.codes.remove(&get("code")) else {
                 return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "unknown or used code");
@@ -441,6 +466,7 @@ async fn token(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes)
             {
                 return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "code binding mismatch");
             }
+            user = code.user;
             (code.scope, inner.counter.fetch_add(1, Ordering::Relaxed))
         }
         "refresh_token" => {
@@ -482,6 +508,9 @@ async fn token(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes)
     });
     if !scope.is_empty() {
         response["scope"] = json!(scope);
+    }
+    if let Some(user) = &user {
+        response["id_token"] = json!(super::device::unsigned_id_token(user, &inner.issuer()));
     }
     if inner.opts.issue_refresh_token && (!is_refresh || inner.opts.rotate_refresh_token) {
         let refresh = inner.next("rt");

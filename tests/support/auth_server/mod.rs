@@ -21,6 +21,7 @@ use axum::routing::{any, get, post};
 use oauth2::{PkceCodeChallenge, PkceCodeVerifier};
 use serde_json::{Value, json};
 
+mod device;
 mod handlers;
 mod mcp;
 mod poison;
@@ -154,6 +155,14 @@ pub struct Options {
     pub refuse_every_token: bool,
     /// The MCP endpoint also speaks 2026-07-28 (`server/discover`, and prompts).
     pub mcp_modern: bool,
+    /// Offer device logins (RFC 8628) at `/device`.
+    pub device: bool,
+    /// How long a device code lives, in seconds.
+    pub device_code_ttl_secs: u64,
+    /// Answer the first poll of each device code with `slow_down`.
+    pub device_slow_down: bool,
+    /// `prompt_values_supported` in the metadata (OpenID).
+    pub prompt_values: Option<Vec<&'static str>>,
 }
 
 impl Default for Options {
@@ -196,6 +205,10 @@ impl Default for Options {
             mcp_transport: McpTransport::Json,
             refuse_every_token: false,
             mcp_modern: false,
+            device: false,
+            device_code_ttl_secs: 60,
+            device_slow_down: false,
+            prompt_values: None,
         }
     }
 }
@@ -207,6 +220,8 @@ struct Code {
     challenge: String,
     scope: String,
     resource: String,
+    /// Who the browser was signed in as (an `id_token` is issued for them).
+    user: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -247,6 +262,9 @@ struct Data {
     token_failures_left: u32,
     invalid_client_pending: bool,
     mcp: mcp::McpLog,
+    device: device::DeviceLog,
+    /// The `prompt` of every authorization request, in order.
+    authorize_prompts: Vec<Option<String>>,
 }
 
 struct Inner {
@@ -482,6 +500,20 @@ impl TestServer {
             m.deletes,
             m.get_streams,
         )
+    }
+    /// The `prompt` of every authorization request so far.
+    pub fn authorize_prompts(&self) -> Vec<Option<String>> {
+        self.inner.data().authorize_prompts.clone()
+    }
+    /// How many token requests polled for device codes so far.
+    pub fn device_polls(&self) -> usize {
+        self.inner.data().device.polls
+    }
+    /// The user approves every pending device code, signed in as `user`.
+    pub fn approve_devices(&self, user: &str) {
+        for code in self.inner.data().device.codes.values_mut() {
+            code.approved_by = Some(user.to_owned());
+        }
     }
     /// Expire every access token now.
     pub fn expire_access_tokens(&self) {
