@@ -9,11 +9,11 @@ use oauth2::{
     DeviceAuthorizationUrl, DeviceCodeErrorResponseType, RequestTokenError, Scope, StandardDeviceAuthorizationResponse,
 };
 
-use super::error::{Error, ErrorResponse, TokenError};
-use super::http::{HttpClient, describe_json_error};
+use super::error::Error;
+use super::http::HttpClient;
 use super::metadata::ServerMetadata;
 use super::registration::{ClientRegistration, DEVICE_CODE_GRANT};
-use super::token::{IssuedToken, oauth_client};
+use super::token::{IssuedToken, oauth_client, request_error};
 use crate::text::sanitize;
 use crate::urls::{check_transport, parse_endpoint};
 
@@ -68,14 +68,7 @@ pub async fn start(
     for scope in scopes {
         request = request.add_scope(Scope::new(scope.clone()));
     }
-    let details: StandardDeviceAuthorizationResponse = request.request_async(http).await.map_err(|e| match e {
-        RequestTokenError::ServerResponse(r) => TokenError::Rejected(ErrorResponse::new(
-            r.error().as_ref(),
-            r.error_description().map(String::as_str),
-        ))
-        .into(),
-        other => describe(other),
-    })?;
+    let details: StandardDeviceAuthorizationResponse = request.request_async(http).await.map_err(request_error)?;
     let page = |raw: &str| -> Result<String, Error> {
         let url = parse_endpoint("verification_uri", raw)?;
         check_transport(&url)?;
@@ -109,36 +102,14 @@ pub async fn finish(
         .await;
     match response {
         Ok(body) => Ok(IssuedToken::from_response(&body)?),
-        Err(RequestTokenError::ServerResponse(r)) => Err(match r.error() {
-            DeviceCodeErrorResponseType::ExpiredToken => Error::DeviceCodeExpired {
+        Err(RequestTokenError::ServerResponse(r)) if *r.error() == DeviceCodeErrorResponseType::ExpiredToken => {
+            Err(Error::DeviceCodeExpired {
                 secs: login.expires_in.as_secs(),
-            },
-            DeviceCodeErrorResponseType::AccessDenied => Error::DeviceLoginDenied,
-            other => TokenError::Rejected(ErrorResponse::new(
-                other.as_ref(),
-                r.error_description().map(String::as_str),
-            ))
-            .into(),
-        }),
-        Err(other) => Err(describe(other)),
-    }
-}
-
-fn describe<TE: oauth2::ErrorResponse>(e: RequestTokenError<Error, TE>) -> Error {
-    match e {
-        RequestTokenError::Request(e) => e,
-        RequestTokenError::Parse(e, _) => TokenError::Malformed {
-            detail: describe_json_error(e.inner()),
-            path: e.path().to_string(),
+            })
         }
-        .into(),
-        RequestTokenError::Other(text) => TokenError::Unexpected {
-            detail: sanitize(&text),
+        Err(RequestTokenError::ServerResponse(r)) if *r.error() == DeviceCodeErrorResponseType::AccessDenied => {
+            Err(Error::DeviceLoginDenied)
         }
-        .into(),
-        RequestTokenError::ServerResponse(_) => TokenError::Unexpected {
-            detail: "the server refused the request".to_owned(),
-        }
-        .into(),
+        Err(other) => Err(request_error(other)),
     }
 }

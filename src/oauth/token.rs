@@ -188,6 +188,14 @@ pub async fn refresh(
 }
 
 fn classify(e: RequestTokenError<Error, BasicErrorResponse>) -> Error {
+    request_error(e)
+}
+
+/// A failed token-endpoint request of oauth2-rs (any grant) as our typed error.
+pub(super) fn request_error<T>(e: RequestTokenError<Error, oauth2::StandardErrorResponse<T>>) -> Error
+where
+    T: oauth2::ErrorResponseType + AsRef<str> + std::fmt::Display + Send + Sync + 'static,
+{
     match e {
         RequestTokenError::ServerResponse(r) => TokenError::Rejected(ErrorResponse::new(
             r.error().as_ref(),
