@@ -13,7 +13,7 @@ use mcp_accounts::text::clean;
 use serde::Serialize;
 
 use super::args::AddArgs;
-use super::common::{CliError, CommandResult, check_name, open_for_reading, open_for_writing, unknown_server};
+use super::common::{CliError, CommandResult, check_name, open_for_reading, open_for_writing, no_such_server};
 use super::output::{print, print_json, table};
 use crate::view::Summary;
 use crate::view::time::relative_expiry;
@@ -93,7 +93,7 @@ pub fn status(location: &DbLocation, name: Option<&str>, json: bool) -> CommandR
     if let Some(name) = name {
         accounts.retain(|a| a.name == name);
         if accounts.is_empty() {
-            return Err(CliError::Failed(unknown_server(name)));
+            return Err(no_such_server(location, name));
         }
     }
     let all_usable = accounts.iter().all(|a| a.usable(now));
@@ -211,16 +211,16 @@ pub fn add(location: &DbLocation, args: AddArgs) -> CommandResult {
 pub fn remove(location: &DbLocation, name: &str) -> CommandResult {
     check_name(name)?;
     let Some(store) = open_for_reading(location)? else {
-        return Err(CliError::Failed(unknown_server(name)));
+        return Err(no_such_server(location, name));
     };
     if store.get_server(name)?.is_none() {
-        return Err(CliError::Failed(unknown_server(name)));
+        return Err(no_such_server(location, name));
     }
     let had_token = store.kv().get(&token_key(name))?.is_some();
     drop(store);
     let store = open_for_writing(location)?;
     if !store.remove_server(name)? {
-        return Err(CliError::Failed(unknown_server(name)));
+        return Err(no_such_server(location, name));
     }
     let note = if had_token {
         " (its token was deleted here, not revoked at the server)"

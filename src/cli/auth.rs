@@ -16,7 +16,7 @@ use mcp_accounts::text::clean;
 
 use super::args::TokenFormat;
 use super::common::{
-    CliError, CommandResult, check_name, one_line, open_for_reading, open_for_writing, unknown_server,
+    CliError, CommandResult, check_name, one_line, open_for_reading, open_for_writing, no_such_server,
 };
 use super::output::{print, print_json};
 use crate::view::discovery::rows;
@@ -43,7 +43,7 @@ pub fn session_for(location: &DbLocation, name: &str) -> Result<Session, CliErro
         None => false,
     };
     if !known {
-        return Err(CliError::Failed(unknown_server(name)));
+        return Err(no_such_server(location, name));
     }
     session(open_for_writing(location)?)
 }
@@ -175,7 +175,7 @@ pub fn logout(location: &DbLocation, name: &str, local: bool) -> CommandResult {
 /// is read without opening the database for writing.
 pub fn token(location: &DbLocation, name: &str, format: TokenFormat) -> CommandResult {
     check_name(name)?;
-    let unknown = || CliError::Failed(unknown_server(name));
+    let unknown = || no_such_server(location, name);
     let store = open_for_reading(location)?.ok_or_else(unknown)?;
     if store.get_server(name)?.is_none() {
         return Err(unknown());

@@ -10,7 +10,7 @@ use mcp_accounts::store::location::DbLocation;
 use mcp_accounts::store::{ServerRecord, TokenStore, load_accounts, validate_name, validate_server_url};
 
 use super::args::{ConnectArgs, ImportArgs};
-use super::common::{CliError, CommandResult, one_line, open_for_reading, open_for_writing, unknown_server};
+use super::common::{CliError, CommandResult, one_line, open_for_reading, open_for_writing, no_such_server};
 use super::output::print;
 use crate::clients::edit::{self, Undone};
 use crate::clients::{self, Client, Format, Places, Target};
@@ -202,7 +202,7 @@ pub fn connect(location: &DbLocation, args: ConnectArgs) -> CommandResult {
     for name in &args.names {
         super::common::check_name(name)?;
         let server = store.as_ref().map(|s| s.get_server(name)).transpose()?.flatten();
-        let server = server.ok_or_else(|| CliError::Failed(unknown_server(name)))?;
+        let server = server.ok_or_else(|| no_such_server(location, name))?;
         servers.push((name.clone(), server.url));
     }
     // An entry that already reaches the same server (the one `import` found, say) is replaced under its

@@ -94,6 +94,31 @@ pub fn unknown_server(name: &str) -> String {
     format!("no server named {name:?}; see: mcp-accounts list")
 }
 
+/// The error for a NAME that is not configured, with the closest configured name when one is close
+/// ("did you mean acct-01?").
+pub fn no_such_server(location: &DbLocation, name: &str) -> CliError {
+    let names = match open_for_reading(location) {
+        Ok(Some(store)) => mcp_accounts::store::TokenStore::server_names(&store).unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    CliError::Failed(match closest(name, &names) {
+        Some(near) => format!("no server named {name:?}; did you mean {near}? (see: mcp-accounts list)"),
+        None => unknown_server(name),
+    })
+}
+
+/// The name in `names` closest to `wanted`, when it is close: the same but for case, or at most two edits
+/// away (a third of the name at most).
+pub fn closest<'a>(wanted: &str, names: &'a [String]) -> Option<&'a str> {
+    let lower = wanted.to_lowercase();
+    names
+        .iter()
+        .map(|n| (strsim::levenshtein(&lower, &n.to_lowercase()), n))
+        .filter(|(distance, n)| *distance <= 2 && *distance * 3 <= n.chars().count().max(wanted.chars().count()))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, n)| n.as_str())
+}
+
 /// What a command ended with, when it did not fail outright.
 pub type CommandResult = Result<ExitCode, CliError>;
 

@@ -89,16 +89,43 @@ fn clap_error(e: clap::Error) -> ExitCode {
         return ExitCode::from(2);
     }
     let text = e.render().to_string();
+    eprintln!("error: {}", usage_line(&text));
+    ExitCode::from(2)
+}
+
+/// clap's rendered error in one line: the error, its "did you mean" tips, and the help of the command it
+/// is about (`mcp-accounts list --help` for a bad flag of `list`).
+fn usage_line(rendered: &str) -> String {
     let mut parts: Vec<&str> = Vec::new();
-    for line in text.lines() {
+    let mut help = "mcp-accounts --help".to_owned();
+    for line in rendered.lines() {
         let line = line.trim();
-        if line.starts_with("Usage:") || line.starts_with("For more information") {
+        if let Some(usage) = line.strip_prefix("Usage: ") {
+            // "mcp-accounts list [OPTIONS]": the words before the first placeholder name the command.
+            let words: Vec<&str> = usage
+                .split_whitespace()
+                .take_while(|w| !w.starts_with(['[', '<', '-']) && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+                .collect();
+            if words.len() > 1 {
+                help = format!("{} --help", words.join(" "));
+            }
             break;
         }
-        if !line.is_empty() && !line.starts_with("tip:") {
-            parts.push(line.strip_prefix("error: ").unwrap_or(line));
+        if line.is_empty() || line.starts_with("For more information") {
+            continue;
         }
+        parts.push(
+            line.strip_prefix("error: ")
+                .or_else(|| line.strip_prefix("tip: "))
+                .unwrap_or(line),
+        );
     }
-    eprintln!("error: {} (see: mcp-accounts --help)", parts.join(" "));
-    ExitCode::from(2)
+    let mut joined = String::new();
+    for part in parts {
+        if !joined.is_empty() {
+            joined.push_str(if joined.ends_with(':') { " " } else { "; " });
+        }
+        joined.push_str(part);
+    }
+    format!("{joined} (see: {help})")
 }

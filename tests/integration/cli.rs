@@ -570,3 +570,36 @@ fn loose_permissions_are_tightened_with_a_warning() {
         "no warning once tightened"
     );
 }
+
+#[test]
+fn usage_errors_keep_the_suggestions_and_a_misspelled_name_gets_one_too() {
+    let sb = Sandbox::new();
+    let cases = [
+        (vec!["lis"], "error: unrecognized subcommand 'lis'; a similar subcommand exists: 'list' (see: mcp-accounts --help)"),
+        (
+            vec!["list", "--jsn"],
+            "error: unexpected argument '--jsn' found; a similar argument exists: '--json' (see: mcp-accounts list --help)",
+        ),
+        (
+            vec!["login"],
+            "error: the following required arguments were not provided: <NAME> (see: mcp-accounts login --help)",
+        ),
+    ];
+    for (args, expected) in cases {
+        let run = sb.run(&args);
+        assert_eq!(run.code, 2, "{args:?}: {run}");
+        assert_eq!(run.one_error_line(), expected, "{args:?}");
+    }
+    sb.ok(&["add", "acct-01", "https://a.example/mcp"]);
+    for (command, name) in [("token", "acct-1"), ("remove", "ACCT-01"), ("status", "acct-10"), ("verify", "acct-1")] {
+        let run = sb.run(&[command, name]);
+        assert_eq!(run.code, 1, "{command}: {run}");
+        assert_eq!(
+            run.one_error_line(),
+            format!("error: no server named \"{name}\"; did you mean acct-01? (see: mcp-accounts list)"),
+            "{command}"
+        );
+    }
+    let far = sb.run(&["token", "zzz"]);
+    assert_eq!(far.one_error_line(), "error: no server named \"zzz\"; see: mcp-accounts list");
+}
