@@ -13,7 +13,7 @@ use mcp_accounts::text::clean;
 use serde::Serialize;
 
 use super::args::AddArgs;
-use super::common::{CliError, CommandResult, check_name, open_for_reading, open_for_writing, no_such_server};
+use super::common::{CliError, CommandResult, check_name, no_such_server, open_for_reading, open_for_writing};
 use super::output::{print, print_json, table};
 use crate::view::Summary;
 use crate::view::time::relative_expiry;
@@ -21,7 +21,12 @@ use crate::view::time::relative_expiry;
 fn accounts(location: &DbLocation) -> Result<Vec<Account>, CliError> {
     match open_for_reading(location)? {
         Some(store) => Ok(load_accounts(store.kv(), false)?),
-        None => Ok(Vec::new()),
+        // The default place before the first `add` is simply empty; a path someone chose should exist.
+        None if location.is_default => Ok(Vec::new()),
+        None => Err(CliError::Failed(format!(
+            "there is no database at {}; check the path, or add a server to create it there",
+            location.path.display()
+        ))),
     }
 }
 

@@ -16,7 +16,7 @@ use mcp_accounts::text::clean;
 
 use super::args::TokenFormat;
 use super::common::{
-    CliError, CommandResult, check_name, one_line, open_for_reading, open_for_writing, no_such_server,
+    CliError, CommandResult, check_name, no_such_server, one_line, open_for_reading, open_for_writing,
 };
 use super::output::{print, print_json};
 use crate::view::discovery::rows;

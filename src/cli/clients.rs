@@ -10,7 +10,7 @@ use mcp_accounts::store::location::DbLocation;
 use mcp_accounts::store::{ServerRecord, TokenStore, load_accounts, validate_name, validate_server_url};
 
 use super::args::{ConnectArgs, ImportArgs};
-use super::common::{CliError, CommandResult, one_line, open_for_reading, open_for_writing, no_such_server};
+use super::common::{CliError, CommandResult, no_such_server, one_line, open_for_reading, open_for_writing};
 use super::output::print;
 use crate::clients::edit::{self, Undone};
 use crate::clients::{self, Client, Format, Places, Target};

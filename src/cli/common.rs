@@ -84,7 +84,10 @@ pub fn session_message(e: &session::Error) -> String {
 /// A store error with what to do about it on the command line.
 fn store_message(e: &StoreError) -> String {
     match e {
-        StoreError::NotADatabase { .. } => format!("{e}; move it away or pass --db"),
+        StoreError::NotADatabase { .. } if DB_CHOSEN.get() == Some(&true) => {
+            format!("{e}; move it away or check the --db path (or MCP_ACCOUNTS_DB)")
+        }
+        StoreError::NotADatabase { .. } => format!("{e}; move it away or pass --db PATH"),
         _ => e.to_string(),
     }
 }
@@ -119,12 +122,31 @@ pub fn closest<'a>(wanted: &str, names: &'a [String]) -> Option<&'a str> {
         .map(|(_, n)| n.as_str())
 }
 
+/// Whether the database path was chosen (`--db` or `MCP_ACCOUNTS_DB`) rather than the default, for the
+/// hints (set once by [`super::run`]).
+pub static DB_CHOSEN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
 /// What a command ended with, when it did not fail outright.
 pub type CommandResult = Result<ExitCode, CliError>;
 
 /// Open the store to change it: creates the file (0600) and directory (0700) when missing. Warnings
 /// (permissions that were too loose) go to stderr.
 pub fn open_for_writing(location: &DbLocation) -> Result<Store, CliError> {
+    // A chosen path is created only one directory deep: a typo in --db must not make a directory chain.
+    let new = !location.path.exists();
+    if new
+        && !location.is_default
+        && let Some(dir) = location
+            .path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+        && let Some(above) = dir.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists())
+    {
+        return Err(CliError::Failed(format!(
+            "{} does not exist; check the database path (only its own directory is created)",
+            above.display()
+        )));
+    }
     let mut warnings = Vec::new();
     let kv = SqliteKv::open_reporting(&location.path, OpenMode::ReadWrite, &mut warnings);
     // Our own directory: keep it private even if something loosened it, once the open has shown that
@@ -138,7 +160,11 @@ pub fn open_for_writing(location: &DbLocation) -> Result<Store, CliError> {
     for warning in &warnings {
         eprintln!("warning: {}", one_line(warning));
     }
-    Ok(KvTokenStore::new(kv?))
+    let store = KvTokenStore::new(kv?);
+    if new {
+        eprintln!("created the database {}", location.path.display());
+    }
+    Ok(store)
 }
 
 /// Open the store to read it, without creating anything: `None` when there is no database yet.

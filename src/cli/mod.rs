@@ -42,6 +42,7 @@ pub fn run(cli: Cli) -> CommandResult {
         ));
     }
     let location = database_location(cli.db).map_err(|e| CliError::Failed(format!("{e}; pass --db PATH")))?;
+    let _ = common::DB_CHOSEN.set(!location.is_default);
     match crate::config::timeout_from_env() {
         Err(bad) => return Err(CliError::Usage(bad.clone())),
         Ok(crate::config::TimeoutSetting::Seconds(_, Some(warning))) => eprintln!("warning: {}", one_line(warning)),
@@ -104,7 +105,9 @@ fn usage_line(rendered: &str) -> String {
             // "mcp-accounts list [OPTIONS]": the words before the first placeholder name the command.
             let words: Vec<&str> = usage
                 .split_whitespace()
-                .take_while(|w| !w.starts_with(['[', '<', '-']) && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+                .take_while(|w| {
+                    !w.starts_with(['[', '<', '-']) && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                })
                 .collect();
             if words.len() > 1 {
                 help = format!("{} --help", words.join(" "));

@@ -3,7 +3,7 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
-use crate::support::bin::{Sandbox, as_unprivileged, read_only_commands};
+use crate::support::bin::{Run, Sandbox, as_unprivileged, read_only_commands};
 use mcp_accounts::secret::Secret;
 use mcp_accounts::store::{KvStore, KvTokenStore, OpenMode, SqliteKv, Store, StoredToken, TokenStore};
 
@@ -45,11 +45,19 @@ fn dump(sb: &Sandbox) -> Vec<(String, String)> {
 #[test]
 fn add_list_status_remove() {
     let sb = Sandbox::new();
-    let empty = sb.ok(&["list"]);
-    assert_eq!(empty.stdout, "");
-    assert!(empty.stderr.contains("mcp-accounts add NAME URL"), "{empty}");
+    // A database path that was chosen (--db) and does not exist is said so, not listed as empty.
+    for args in [&["list"][..], &["list", "--json"], &["status"]] {
+        let missing = sb.run(args);
+        assert_eq!(missing.code, 1, "{args:?}: {missing}");
+        assert_eq!(
+            missing.one_error_line(),
+            format!(
+                "error: there is no database at {}; check the path, or add a server to create it there",
+                sb.db.display()
+            )
+        );
+    }
     assert!(!sb.db.exists(), "listing does not create a database");
-    assert_eq!(sb.ok(&["list", "--json"]).json(), serde_json::json!([]));
 
     let added = sb.ok(&["add", "github", "HTTPS://Api.GitHub.com/MCP/"]);
     assert!(
@@ -310,7 +318,7 @@ fn bad_input_is_one_line_with_the_right_exit_code_and_writes_nothing() {
         (&["frobnicate"], 2, "frobnicate"),
         (&["--json"], 2, "--list"),
         (&["remove", "ghost"], 1, "no server named \"ghost\""),
-        (&["status", "ghost"], 1, "no server named \"ghost\""),
+        (&["status", "ghost"], 1, "there is no database at"),
         (&["token", "ghost"], 1, "no server named \"ghost\""),
         (&["login", "ghost"], 1, "no server named \"ghost\""),
         (&["remove", "bad/name"], 2, "invalid server name"),
@@ -575,7 +583,10 @@ fn loose_permissions_are_tightened_with_a_warning() {
 fn usage_errors_keep_the_suggestions_and_a_misspelled_name_gets_one_too() {
     let sb = Sandbox::new();
     let cases = [
-        (vec!["lis"], "error: unrecognized subcommand 'lis'; a similar subcommand exists: 'list' (see: mcp-accounts --help)"),
+        (
+            vec!["lis"],
+            "error: unrecognized subcommand 'lis'; a similar subcommand exists: 'list' (see: mcp-accounts --help)",
+        ),
         (
             vec!["list", "--jsn"],
             "error: unexpected argument '--jsn' found; a similar argument exists: '--json' (see: mcp-accounts list --help)",
@@ -591,7 +602,12 @@ fn usage_errors_keep_the_suggestions_and_a_misspelled_name_gets_one_too() {
         assert_eq!(run.one_error_line(), expected, "{args:?}");
     }
     sb.ok(&["add", "acct-01", "https://a.example/mcp"]);
-    for (command, name) in [("token", "acct-1"), ("remove", "ACCT-01"), ("status", "acct-10"), ("verify", "acct-1")] {
+    for (command, name) in [
+        ("token", "acct-1"),
+        ("remove", "ACCT-01"),
+        ("status", "acct-10"),
+        ("verify", "acct-1"),
+    ] {
         let run = sb.run(&[command, name]);
         assert_eq!(run.code, 1, "{command}: {run}");
         assert_eq!(
@@ -601,5 +617,48 @@ fn usage_errors_keep_the_suggestions_and_a_misspelled_name_gets_one_too() {
         );
     }
     let far = sb.run(&["token", "zzz"]);
-    assert_eq!(far.one_error_line(), "error: no server named \"zzz\"; see: mcp-accounts list");
+    assert_eq!(
+        far.one_error_line(),
+        "error: no server named \"zzz\"; see: mcp-accounts list"
+    );
+}
+
+#[test]
+fn a_chosen_database_path_is_created_one_directory_deep_and_says_where() {
+    let sb = Sandbox::new();
+    // The sandbox passes its own --db; these runs choose theirs through MCP_ACCOUNTS_DB.
+    let with_db = |db: &std::path::Path, args: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mcp-accounts"));
+        cmd.args(args)
+            .env("MCP_ACCOUNTS_DB", db)
+            .env("HOME", sb.dir.path())
+            .stdin(std::process::Stdio::null());
+        Run::from(cmd.output().unwrap())
+    };
+    let deep = sb.path("typo/more/accounts.db");
+    let run = with_db(&deep, &["add", "a", "https://a.example/mcp"]);
+    assert_eq!(run.code, 1, "{run}");
+    assert_eq!(
+        run.one_error_line(),
+        format!(
+            "error: {} does not exist; check the database path (only its own directory is created)",
+            sb.path("typo").display()
+        )
+    );
+    assert!(!sb.path("typo").exists(), "no directory chain was made");
+    let added = sb.ok(&["add", "a", "https://a.example/mcp"]);
+    assert_eq!(added.stderr, format!("created the database {}\n", sb.db.display()));
+    let again = sb.ok(&["add", "b", "https://b.example/mcp"]);
+    assert_eq!(again.stderr, "", "said once, when it was created");
+
+    // A file that is not a database, chosen with --db: the hint does not say to pass --db.
+    let junk = sb.path("junk.db");
+    std::fs::write(&junk, "not sqlite at all, just text that is long enough").unwrap();
+    let run = with_db(&junk, &["list"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.one_error_line()
+            .ends_with("move it away or check the --db path (or MCP_ACCOUNTS_DB)"),
+        "{run}"
+    );
 }

@@ -212,6 +212,7 @@ fn loopback_servers_are_never_reached_through_a_proxy() {
 #[test]
 fn the_timeout_setting_is_checked_and_clamped_in_one_line() {
     let sb = Sandbox::new();
+    sb.ok(&["add", "a", "https://a.example/mcp"]);
     let with_timeout = |value: &str, args: &[&str]| {
         let mut cmd = sb.cmd(args);
         cmd.env("MCP_ACCOUNTS_HTTP_TIMEOUT", value);
