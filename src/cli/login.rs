@@ -113,7 +113,7 @@ fn reporter(name: String, paste: bool) -> mcp_accounts::session::StepReporter {
         LoginStep::Registering => eprintln!("registering mcp-accounts as a client…"),
         LoginStep::WaitingForBrowser { url } => eprintln!("{}", waiting_text(&name, &url, paste)),
         LoginStep::BrowserNotOpened { reason } => {
-            eprintln!("({}; open the URL above by hand)", one_line(&reason))
+            eprintln!("{}", one_line(&reason))
         }
         LoginStep::AnswerRefused { .. } => eprintln!(
             "an answer that does not belong to this login reached the callback (wrong or missing state) and was refused; still waiting…"

@@ -182,3 +182,32 @@ fn no_answer_is_taken_before_the_login_has_its_state() {
         "no code redeemed"
     );
 }
+
+#[test]
+fn browser_may_name_arguments_and_several_programs_and_a_failed_start_is_one_line() {
+    let (sb, _server) = crate::support::flow::setup(crate::support::auth_server::Options::default());
+    let browser = crate::support::scripted_browser();
+    // The first program does not exist; the second gets the URL where its %s is.
+    let mut cmd = sb.cmd_browser(&["login", "test", "--timeout", "20"], "normal");
+    cmd.env(
+        "BROWSER",
+        format!("/no/such/browser --new-tab:{} %s", browser.display()),
+    );
+    let run = crate::support::bin::Run::from(cmd.output().unwrap());
+    assert_eq!(run.code, 0, "{run}");
+
+    sb.ok(&["logout", "test", "--local"]);
+    let mut cmd = sb.cmd(&["login", "test", "--timeout", "1"]);
+    cmd.env("BROWSER", "/no/such/browser");
+    let run = crate::support::bin::Run::from(cmd.output().unwrap());
+    assert_eq!(run.code, 1);
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("could not open a browser"))
+        .unwrap_or_else(|| panic!("{run}"));
+    assert_eq!(
+        line,
+        "could not open a browser (/no/such/browser: No such file or directory (os error 2)); open the URL yourself"
+    );
+}
