@@ -90,6 +90,15 @@ pub enum Command {
     /// Make a client use mcp-accounts for these accounts: writes its configuration entry (a diff is shown
     /// and a backup kept)
     Connect(ConnectArgs),
+    /// Print a shell completion script: bash, zsh, fish or powershell (e.g. `source <(mcp-accounts
+    /// completions bash)`)
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `mcp-accounts man | man -l -`
+    Man,
     /// Prove the account works: one authenticated MCP exchange; prints the server, its protocol version
     /// and how many tools, resources and prompts it offers
     Verify {

@@ -73,6 +73,21 @@ pub fn run(cli: Cli) -> CommandResult {
         Some(Command::Proxy(args)) => mcp::proxy(&location, args),
         Some(Command::Verify { name, json }) => mcp::verify(&location, &name, json),
         Some(Command::Import(args)) => clients::import(&location, args),
+        Some(Command::Completions { shell }) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "mcp-accounts", &mut script);
+            output::print_raw(&script)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Man) => {
+            let page = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
+            let mut out = Vec::new();
+            page.render(&mut out)
+                .map_err(|e| CliError::Failed(format!("cannot write the manual page: {e}")))?;
+            output::print_raw(&out)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Connect(args)) => clients::connect(&location, args),
     }
 }

@@ -26,6 +26,16 @@ pub fn print(text: &str) -> Result<(), CliError> {
     }
 }
 
+/// Write bytes that this program made itself (a manual page) to stdout as they are.
+pub fn print_raw(bytes: &[u8]) -> Result<(), CliError> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(CliError::Failed(format!("cannot write the output: {e}"))),
+    }
+}
+
 /// Serialize `value` as pretty JSON to stdout with a final newline; C1, DEL and Unicode format characters
 /// are written as `\u` escapes (serde_json escapes C0 itself).
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError> {

@@ -662,3 +662,31 @@ fn a_chosen_database_path_is_created_one_directory_deep_and_says_where() {
         "{run}"
     );
 }
+
+#[test]
+fn completions_and_the_manual_come_from_the_same_definitions() {
+    let sb = Sandbox::new();
+    let bash = sb.ok(&["completions", "bash"]).stdout;
+    for word in ["proxy", "connect", "verify", "--callback-port", "headers-json"] {
+        assert!(bash.contains(word), "bash completion lacks {word}");
+    }
+    let script = sb.path("completion.bash");
+    fs::write(&script, &bash).unwrap();
+    let checked = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .status()
+        .unwrap();
+    assert!(checked.success(), "bash -n accepts the script");
+    for shell in ["zsh", "fish", "powershell"] {
+        assert!(sb.ok(&["completions", shell]).stdout.contains("connect"), "{shell}");
+    }
+    let man = sb.ok(&["man"]).stdout;
+    assert!(
+        man.starts_with(".ie") && man.contains(".TH mcp-accounts 1"),
+        "{}",
+        &man[..80]
+    );
+    assert!(man.contains("proxy") && man.contains("MCP_ACCOUNTS_DB"));
+    assert_eq!(sb.run(&["completions", "tcsh"]).code, 2);
+}
