@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::args::AddArgs;
 use super::common::{CliError, CommandResult, check_name, no_such_server, open_for_reading, open_for_writing};
-use super::output::{print, print_json, table};
+use super::output::{print, print_json, print_status_lines, print_table, table};
 use crate::view::Summary;
 use crate::view::time::relative_expiry;
 
@@ -31,7 +31,7 @@ fn accounts(location: &DbLocation) -> Result<Vec<Account>, CliError> {
 }
 
 /// `list [--json]`: a table (NAME, URL, STATUS, EXPIRES, SCOPES) or a JSON array.
-pub fn list(location: &DbLocation, json: bool) -> CommandResult {
+pub fn list(location: &DbLocation, json: bool, color: bool) -> CommandResult {
     let now = unix_now();
     let accounts = accounts(location)?;
     if json {
@@ -43,7 +43,7 @@ pub fn list(location: &DbLocation, json: bool) -> CommandResult {
         eprintln!("no servers configured; add one with: mcp-accounts add NAME URL");
         return Ok(ExitCode::SUCCESS);
     }
-    print(&render_table(&accounts, now))?;
+    print_table(&render_table(&accounts, now), color)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -89,7 +89,7 @@ struct StatusRow {
 }
 
 /// `status [NAME] [--json]`: exit 0 when every account shown is usable, 1 when any needs action.
-pub fn status(location: &DbLocation, name: Option<&str>, json: bool) -> CommandResult {
+pub fn status(location: &DbLocation, name: Option<&str>, json: bool, color: bool) -> CommandResult {
     let now = unix_now();
     if let Some(name) = name {
         check_name(name)?;
@@ -134,7 +134,7 @@ pub fn status(location: &DbLocation, name: Option<&str>, json: bool) -> CommandR
             text.push_str(&line);
             text.push('\n');
         }
-        print(&text)?;
+        print_status_lines(&text, color)?;
     }
     Ok(if all_usable {
         ExitCode::SUCCESS

@@ -19,6 +19,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH", env = "MCP_ACCOUNTS_DB")]
     pub db: Option<PathBuf>,
 
+    /// Colour the status words of list and status: auto (on a terminal, unless NO_COLOR is set),
+    /// always or never
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
     /// Print the accounts and exit (the same as `list`)
     #[arg(long)]
     pub list: bool,
@@ -140,6 +145,17 @@ pub struct AddArgs {
     /// server accepts them; elsewhere a client is registered
     #[arg(long, value_name = "URL", conflicts_with = "client_id")]
     pub client_metadata_url: Option<String>,
+}
+
+/// When to colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set
+    Auto,
+    /// Always
+    Always,
+    /// Never
+    Never,
 }
 
 /// How `token` prints the token.

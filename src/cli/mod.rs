@@ -49,6 +49,7 @@ pub fn run(cli: Cli) -> CommandResult {
         Ok(_) => {}
     }
     let tui = cli.command.is_none() && !cli.list && std::io::stdout().is_terminal();
+    let color = output::use_color(cli.color);
     if !tui {
         // The TUI's stderr is the screen: no trace lines there.
         crate::config::trace_http_if_asked();
@@ -60,9 +61,9 @@ pub fn run(cli: Cli) -> CommandResult {
                 .map(|()| ExitCode::SUCCESS)
                 .map_err(|e| CliError::Failed(e.to_string()))
         }
-        None => accounts::list(&location, cli.list && cli.json),
-        Some(Command::List { json }) => accounts::list(&location, json),
-        Some(Command::Status { name, json }) => accounts::status(&location, name.as_deref(), json),
+        None => accounts::list(&location, cli.list && cli.json, color),
+        Some(Command::List { json }) => accounts::list(&location, json, color),
+        Some(Command::Status { name, json }) => accounts::status(&location, name.as_deref(), json, color),
         Some(Command::Add(args)) => accounts::add(&location, args),
         Some(Command::Remove { name }) => accounts::remove(&location, &name),
         Some(Command::Discover { name, json }) => auth::discover(&location, &name, json),

@@ -53,6 +53,82 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError> {
     }
 }
 
+/// Whether to colour the status words: `--color`, `NO_COLOR`, and whether stdout is a terminal.
+pub fn use_color(choice: super::args::ColorChoice) -> bool {
+    use super::args::ColorChoice;
+    use std::io::IsTerminal;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => !no_color && std::io::stdout().is_terminal(),
+    }
+}
+
+/// The SGR colour of a status word (the TUI's badge colours), if it is one.
+fn status_color(word: &str) -> Option<&'static str> {
+    Some(match word {
+        "valid" => "32",
+        "expiring" => "33",
+        "expired" | "error" => "31",
+        "none" => "2",
+        _ => return None,
+    })
+}
+
+/// Colour the first status word at or after character `from` of a line (already terminal-safe).
+fn paint(line: &str, from: usize) -> String {
+    let start = line.char_indices().nth(from).map_or(line.len(), |(i, _)| i);
+    let rest = &line[start..];
+    let word_end = rest.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(rest.len());
+    match status_color(&rest[..word_end]) {
+        Some(code) => format!(
+            "{}\x1b[{code}m{}\x1b[0m{}",
+            &line[..start],
+            &rest[..word_end],
+            &rest[word_end..]
+        ),
+        None => line.to_owned(),
+    }
+}
+
+/// Print a table whose STATUS column is coloured when `color`.
+pub fn print_table(text: &str, color: bool) -> Result<(), CliError> {
+    if !color {
+        return print(text);
+    }
+    let text = safe_lines(text);
+    let column = text
+        .lines()
+        .next()
+        .and_then(|h| h.find("STATUS"))
+        .map(|i| text[..i].chars().count());
+    let painted: Vec<String> = text
+        .split('\n')
+        .enumerate()
+        .map(|(i, line)| match column {
+            Some(col) if i > 0 => paint(line, col),
+            _ => line.to_owned(),
+        })
+        .collect();
+    print_raw(painted.join("\n").as_bytes())
+}
+
+/// Print `status` lines (`NAME: STATUS, …`) with the status word coloured when `color`.
+pub fn print_status_lines(text: &str, color: bool) -> Result<(), CliError> {
+    if !color {
+        return print(text);
+    }
+    let painted: Vec<String> = safe_lines(text)
+        .split('\n')
+        .map(|line| match line.find(": ") {
+            Some(i) => paint(line, line[..i + 2].chars().count()),
+            None => line.to_owned(),
+        })
+        .collect();
+    print_raw(painted.join("\n").as_bytes())
+}
+
 /// A table with a header row; each column as wide as its widest cell, two spaces between columns, no
 /// trailing spaces.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {

@@ -690,3 +690,33 @@ fn completions_and_the_manual_come_from_the_same_definitions() {
     assert!(man.contains("proxy") && man.contains("MCP_ACCOUNTS_DB"));
     assert_eq!(sb.run(&["completions", "tcsh"]).code, 2);
 }
+
+#[test]
+fn list_and_status_colour_the_status_only_when_asked_or_on_a_terminal() {
+    let sb = Sandbox::new();
+    sb.ok(&["add", "a", "https://a.example/mcp"]);
+    let list = sb.ok(&["list", "--color", "always"]).stdout;
+    assert_eq!(
+        list.lines().nth(1),
+        Some("a     https://a.example/mcp  \x1b[2mnone\x1b[0m    -")
+    );
+    // status exits 1: the account needs a login.
+    let status = sb.run(&["status", "--color", "always"]);
+    assert!(
+        status
+            .stdout
+            .starts_with("a: \x1b[2mnone\x1b[0m — run: mcp-accounts login a"),
+        "{status}"
+    );
+    // Piped (auto), NO_COLOR with auto, and never: no escape at all.
+    let mut no_color = sb.cmd(&["list", "--color", "auto"]);
+    no_color.env("NO_COLOR", "1");
+    let outputs = [
+        sb.ok(&["list"]).stdout,
+        Run::from(no_color.output().unwrap()).stdout,
+        sb.run(&["status", "--color", "never"]).stdout,
+    ];
+    for out in outputs {
+        assert!(!out.contains('\x1b'), "{out:?}");
+    }
+}
