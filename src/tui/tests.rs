@@ -416,6 +416,36 @@ fn snapshot_empty_store() {
     snapshot("empty_store", &app_with(vec![]));
 }
 
+/// Every cell of the selected row is readable: drawn reversed, with no foreground or background colour of
+/// its own (before, the row's background was colour 8 and its host and `none` badge were colour 8 too).
+#[test]
+fn the_selected_row_keeps_every_cell_readable() {
+    for color in [true, false] {
+        let mut app = app_with(mixed());
+        app.color = color;
+        select(&mut app, "sentry");
+        let backend = screen(&app, 100, 30);
+        let buffer = backend.buffer();
+        let row = (0..30u16)
+            .find(|&y| {
+                (0..45u16)
+                    .map(|x| buffer[(x, y)].symbol())
+                    .collect::<String>()
+                    .contains(" sentry ")
+            })
+            .expect("the selected row");
+        for x in 1..44u16 {
+            let cell = &buffer[(x, row)];
+            assert!(
+                cell.modifier.contains(ratatui::style::Modifier::REVERSED),
+                "x={x} color={color}"
+            );
+            assert_eq!(cell.fg, ratatui::style::Color::Reset, "x={x} color={color}: {cell:?}");
+            assert_eq!(cell.bg, ratatui::style::Color::Reset, "x={x} color={color}: {cell:?}");
+        }
+    }
+}
+
 #[test]
 fn snapshot_list_with_mixed_statuses() {
     let mut app = app_with(mixed());

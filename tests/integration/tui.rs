@@ -29,11 +29,17 @@ fn log_in_refresh_and_log_out_with_single_keys() {
     sb.ok(&["add", "demo", &server.mcp_url()]);
     let mut pty = tui(&sb, "normal");
     pty.wait_for("the list", WAIT, |s| row(s, "demo").contains("○ none"));
-    let badge_color = pty.with_screen(|screen| {
-        let (r, c) = find(screen, "○ none");
-        screen.cell(r, c).unwrap().fgcolor()
+    // The selected row is drawn reversed without colours of its own; the details show the status in colour.
+    let (status_color, badge_inverse) = pty.with_screen(|screen| {
+        let (r, c) = find(screen, "not logged in · press l");
+        let (br, bc) = find(screen, "○ none");
+        (
+            screen.cell(r, c).unwrap().fgcolor(),
+            screen.cell(br, bc).unwrap().inverse(),
+        )
     });
-    assert_ne!(badge_color, vt100::Color::Default, "the badge is coloured");
+    assert_ne!(status_color, vt100::Color::Default, "the status is coloured");
+    assert!(badge_inverse, "the selected row is reversed");
 
     pty.send("l");
     pty.wait_for("the login to finish", WAIT, |s| row(s, "demo").contains("● valid"));
@@ -42,7 +48,7 @@ fn log_in_refresh_and_log_out_with_single_keys() {
     assert!(demo.contains("59m") || demo.contains("1h"), "time left: {demo}");
     assert!(screen.contains("demo: logged in; expires in"), "{screen}");
     assert!(screen.contains("Scopes        mcp:tools"), "{screen}");
-    let (r, c) = pty.with_screen(|s| find(s, "● valid"));
+    let (r, c) = pty.with_screen(|s| find(s, "valid · "));
     let green = pty.with_screen(|s| s.cell(r, c).unwrap().fgcolor());
     assert_eq!(green, vt100::Color::Idx(2), "valid is green");
 

@@ -84,10 +84,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
         spans.push(Span::raw(" "));
         spans.push(Span::raw(format!("{:>left_w$}", time_left(account.token(), app.now))));
-        let mut line = Line::from(spans);
-        if Some(i) == selected {
-            line = line.style(theme.selected());
-        }
+        let line = if Some(i) == selected {
+            let plain: Vec<Span> = spans.into_iter().map(|s| Span::raw(s.content)).collect();
+            Line::from(plain).style(theme.selected())
+        } else {
+            Line::from(spans)
+        };
         lines.push(line);
     }
     if visible.is_empty() {

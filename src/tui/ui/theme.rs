@@ -37,12 +37,10 @@ impl Theme {
             Level::Error => self.fg(Color::Red).add_modifier(Modifier::BOLD),
         }
     }
+    /// The selected row: reversed, in every terminal (16 or 256 colours, or none), with the row's own
+    /// colours taken off so that no cell is drawn in the colour of its background.
     pub fn selected(&self) -> Style {
-        if self.color {
-            Style::new().bg(Color::DarkGray).add_modifier(Modifier::BOLD)
-        } else {
-            Style::new().add_modifier(Modifier::REVERSED)
-        }
+        Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD)
     }
     pub fn key(&self) -> Style {
         self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
