@@ -96,7 +96,7 @@ fn main() {
         let mut pty = start(&db);
         until(&pty, "a first frame", |s| s.contains("Activity"));
         first.push(started.elapsed());
-        until(&pty, "the list", |s| s.contains(&format!("Servers ({ACCOUNTS})")));
+        until(&pty, "the list", |s| s.contains(&format!("Servers [1/{ACCOUNTS}]")));
         full.push(started.elapsed());
         pty.send("q");
         pty.wait_exit(Duration::from_secs(5));
@@ -106,7 +106,7 @@ fn main() {
     row("first frame showing the whole list", &summarize(&full), "");
 
     let mut pty = start(&db);
-    until(&pty, "the list", |s| s.contains(&format!("Servers ({ACCOUNTS})")));
+    until(&pty, "the list", |s| s.contains(&format!("Servers [1/{ACCOUNTS}]")));
     pty.send("R");
     until(&pty, "the refreshes to start", |s| {
         s.contains(&format!("refreshing {IN_FLIGHT} accounts"))

@@ -225,11 +225,21 @@ impl App {
                         format!("{n} server{} loaded", if n == 1 { "" } else { "s" }),
                     );
                 }
+                // Where the selection was: when its account is gone (deleted), the row that took its place.
+                let was_at = self.selected_index();
                 self.accounts = accounts;
                 self.loaded = true;
                 self.reload_pending = false;
-                if self.selected.is_none() || self.current().map(|a| &a.name) != self.selected.as_ref() {
-                    self.selected = self.current_name();
+                let still_there = self
+                    .selected
+                    .as_ref()
+                    .is_some_and(|name| self.visible().iter().any(|a| &a.name == name));
+                if !still_there {
+                    let visible = self.visible();
+                    self.selected = was_at
+                        .filter(|_| !visible.is_empty())
+                        .map(|i| visible[i.min(visible.len() - 1)].name.clone())
+                        .or_else(|| self.current_name());
                 }
                 Vec::new()
             }
@@ -446,6 +456,12 @@ impl App {
         self.selected = self.current_name();
     }
 
+    /// A page of the details pane: its height (the screen less the activity pane, the footer and borders)
+    /// less one line kept for context.
+    fn detail_page(&self) -> u16 {
+        self.size.1.saturating_sub(12).max(3)
+    }
+
     /// Take the scroll limit of the details pane (computed from the layout) and stay within it.
     pub fn set_detail_limit(&mut self, limit: u16) {
         self.detail_limit = limit;
@@ -469,8 +485,13 @@ impl App {
             Action::Down => self.move_selection(|i, _| i + 1),
             Action::Top => self.move_selection(|_, _| 0),
             Action::Bottom => self.move_selection(|_, n| n - 1),
-            Action::ScrollDown => self.detail_scroll = self.detail_scroll.saturating_add(5).min(self.detail_limit),
-            Action::ScrollUp => self.detail_scroll = self.detail_scroll.saturating_sub(5),
+            Action::ScrollDown => {
+                self.detail_scroll = self
+                    .detail_scroll
+                    .saturating_add(self.detail_page())
+                    .min(self.detail_limit)
+            }
+            Action::ScrollUp => self.detail_scroll = self.detail_scroll.saturating_sub(self.detail_page()),
             Action::Help => {
                 self.popup = Some(Popup::Help);
                 self.popup_scroll = 0;

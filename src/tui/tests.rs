@@ -265,6 +265,33 @@ fn logout_and_delete_wait_for_a_yes() {
     assert!(app.update(ch('x')).is_empty() && app.popup.is_none());
 }
 
+/// After a delete the selection moves to the row that took the deleted one's place, not to the top; the
+/// list's title says where the selection is; PgDn in the details moves a page.
+#[test]
+fn a_delete_keeps_the_place_and_the_title_counts_rows() {
+    let mut app = app_with(mixed());
+    select(&mut app, "linear");
+    let names = |app: &App| app.visible().iter().map(|a| a.name.clone()).collect::<Vec<_>>();
+    let at = names(&app).iter().position(|n| n == "linear").unwrap();
+    let next = names(&app)[at + 1].clone();
+    let title = screen(&app, 100, 30).buffer().content[..100]
+        .iter()
+        .map(|c| c.symbol())
+        .collect::<String>();
+    assert!(title.contains(&format!("Servers [{}/5]", at + 1)), "{title}");
+    let remaining: Vec<Account> = mixed().into_iter().filter(|a| a.name != "linear").collect();
+    app.update(Event::Loaded(remaining));
+    assert_eq!(app.current().map(|a| a.name.clone()), Some(next));
+
+    app.update(Event::Resize { width: 100, height: 40 });
+    app.set_detail_limit(200);
+    app.update(key(KeyCode::PageDown));
+    assert_eq!(
+        app.detail_scroll, 28,
+        "a page: 40 rows less the activity pane, footer and borders"
+    );
+}
+
 #[test]
 fn refresh_all_skips_busy_and_logged_out_accounts() {
     let mut app = app_with(mixed());
@@ -540,7 +567,11 @@ fn the_detail_pane_scrolls_within_its_content() {
     let bottom = format!("{:?}", screen(&app, 80, 24));
     assert!(bottom.contains("Redirect URI"), "{bottom}");
     app.update(key(KeyCode::PageUp));
-    assert_eq!(app.detail_scroll, max.saturating_sub(5));
+    assert_eq!(
+        app.detail_scroll,
+        max.saturating_sub(12),
+        "a page: 24 rows less the activity pane, footer and borders"
+    );
     app.update(ch('j'));
     assert_eq!(app.detail_scroll, 0, "another account starts at the top");
 }

@@ -40,10 +40,17 @@ fn badge(app: &App, account: &Account, theme: &Theme) -> Span<'static> {
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let visible = app.visible();
     let selected = app.selected_index();
+    // Where the selection is, as in a pager: [26/65].
+    let position = selected.map_or_else(|| "0".to_owned(), |i| (i + 1).to_string());
     let title = if app.filter.is_empty() {
-        format!(" Servers ({}) ", app.accounts.len())
+        format!(" Servers [{position}/{}] ", app.accounts.len())
     } else {
-        format!(" Servers {}/{} · /{} ", visible.len(), app.accounts.len(), app.filter)
+        format!(
+            " Servers [{position}/{}] of {} · /{} ",
+            visible.len(),
+            app.accounts.len(),
+            app.filter
+        )
     };
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
