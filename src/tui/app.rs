@@ -53,6 +53,8 @@ pub struct Message {
 pub enum Confirm {
     Logout(String),
     Delete(String),
+    /// Log in again to an account that is logged in.
+    Relogin(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -531,6 +533,10 @@ impl App {
                     return Vec::new();
                 }
                 match action {
+                    // A usable account is asked about first, as gh does: a new login replaces its token.
+                    Action::Login if account.usable(self.now) => {
+                        self.popup = Some(Popup::Confirm(Confirm::Relogin(name)));
+                    }
                     Action::Login => {
                         self.start(&name, TaskKind::Login);
                         return vec![Command::Login(name)];
@@ -576,6 +582,7 @@ impl App {
         let (name, kind) = match &confirm {
             Confirm::Logout(name) => (name.clone(), TaskKind::Logout),
             Confirm::Delete(name) => (name.clone(), TaskKind::Delete),
+            Confirm::Relogin(name) => (name.clone(), TaskKind::Login),
         };
         if self.busy.contains_key(&name) {
             self.say(Level::Info, format!("{name} is busy; try again when it is done"));
@@ -585,6 +592,7 @@ impl App {
         match confirm {
             Confirm::Logout(name) => vec![Command::Logout(name)],
             Confirm::Delete(name) => vec![Command::Delete(name)],
+            Confirm::Relogin(name) => vec![Command::Login(name)],
         }
     }
 

@@ -13,7 +13,7 @@ use mcp_accounts::secret::Secret;
 use mcp_accounts::session::{self, LoginStep};
 use mcp_accounts::store::{Account, RefreshRecord, ServerRecord, StoredToken, Unreadable};
 
-use super::app::{App, Popup};
+use super::app::{App, Confirm, Popup};
 use super::form::NewServer;
 use super::messages::{Command, Event, Failure, Success, TaskEvent, TaskKind};
 use super::ui::draw;
@@ -188,11 +188,31 @@ fn snapshot(name: &str, app: &App) {
 
 // ---- update: keys to commands ----
 
+/// `l`, answering yes when the account is logged in and the app asks first.
+fn press_login(app: &mut App) -> Vec<Command> {
+    let commands = app.update(ch('l'));
+    match &app.popup {
+        Some(Popup::Confirm(Confirm::Relogin(_))) => app.update(ch('y')),
+        _ => commands,
+    }
+}
+
+#[test]
+fn l_on_a_logged_in_account_asks_first() {
+    let mut app = app_with(mixed());
+    select(&mut app, "notes");
+    assert!(app.update(ch('l')).is_empty());
+    assert_eq!(app.popup, Some(Popup::Confirm(Confirm::Relogin("notes".into()))));
+    assert!(app.update(ch('n')).is_empty() && app.busy.is_empty());
+    select(&mut app, "sentry");
+    assert_eq!(app.update(ch('l')), [Command::Login("sentry".into())], "not logged in: no question");
+}
+
 #[test]
 fn keys_become_commands_for_the_selected_account() {
     let mut app = app_with(mixed());
     select(&mut app, "notes");
-    assert_eq!(app.update(ch('l')), [Command::Login("notes".into())]);
+    assert_eq!(press_login(&mut app), [Command::Login("notes".into())]);
     select(&mut app, "github");
     assert_eq!(app.update(ch('r')), [Command::Refresh("github".into())]);
     select(&mut app, "sentry");
@@ -220,8 +240,8 @@ fn navigation_moves_and_stays_in_bounds() {
 fn a_second_login_on_a_busy_account_is_refused() {
     let mut app = app_with(mixed());
     select(&mut app, "notes");
-    assert_eq!(app.update(ch('l')).len(), 1);
-    assert!(app.update(ch('l')).is_empty());
+    assert_eq!(press_login(&mut app).len(), 1);
+    assert!(press_login(&mut app).is_empty());
     assert!(app.update(ch('r')).is_empty());
     assert!(app.update(ch('x')).is_empty(), "no logout popup either");
     assert!(app.popup.is_none());
@@ -233,7 +253,7 @@ fn a_second_login_on_a_busy_account_is_refused() {
 fn esc_cancels_the_running_login() {
     let mut app = app_with(mixed());
     select(&mut app, "notes");
-    app.update(ch('l'));
+    press_login(&mut app);
     assert_eq!(app.update(key(KeyCode::Esc)), [Command::Cancel("notes".into())]);
     // The task reports the cancellation; the account is free again.
     app.update(Event::Task(TaskEvent::Done {
@@ -242,7 +262,7 @@ fn esc_cancels_the_running_login() {
         outcome: Err(Failure::Cancelled),
     }));
     assert!(app.busy.is_empty());
-    assert_eq!(app.update(ch('l')), [Command::Login("notes".into())]);
+    assert_eq!(press_login(&mut app), [Command::Login("notes".into())]);
 }
 
 #[test]
@@ -296,7 +316,7 @@ fn a_delete_keeps_the_place_and_the_title_counts_rows() {
 fn refresh_all_skips_busy_and_logged_out_accounts() {
     let mut app = app_with(mixed());
     select(&mut app, "notes");
-    app.update(ch('l'));
+    press_login(&mut app);
     let commands = app.update(ch('R'));
     assert_eq!(
         commands,
@@ -308,7 +328,7 @@ fn refresh_all_skips_busy_and_logged_out_accounts() {
 fn task_results_update_state_and_reload() {
     let mut app = app_with(mixed());
     select(&mut app, "notes");
-    app.update(ch('l'));
+    press_login(&mut app);
     app.update(Event::Task(TaskEvent::Step {
         name: "notes".into(),
         step: LoginStep::WaitingForBrowser {
@@ -388,7 +408,7 @@ fn filter_narrows_the_list_and_esc_clears_it() {
     app.update(key(KeyCode::Enter));
     assert!(!app.filtering);
     assert_eq!(
-        app.update(ch('l')),
+        press_login(&mut app),
         [Command::Login("notes".into())],
         "keys work on the filtered list"
     );
@@ -491,7 +511,7 @@ fn snapshot_detail_of_a_logged_in_account() {
 fn snapshot_login_waiting_for_browser() {
     let mut app = app_with(mixed());
     select(&mut app, "sentry");
-    app.update(ch('l'));
+    press_login(&mut app);
     app.update(Event::Task(TaskEvent::Step {
         name: "sentry".into(),
         step: LoginStep::WaitingForBrowser {
@@ -580,7 +600,7 @@ fn the_detail_pane_scrolls_within_its_content() {
 fn an_answer_that_is_not_the_logins_is_said_at_once_and_the_url_stays() {
     let mut app = app_with(mixed());
     select(&mut app, "notes");
-    app.update(ch('l'));
+    press_login(&mut app);
     app.update(Event::Task(TaskEvent::Step {
         name: "notes".into(),
         step: LoginStep::WaitingForBrowser {

@@ -85,6 +85,12 @@ pub fn draw_confirm(frame: &mut Frame, area: Rect, confirm: &Confirm, theme: &Th
             "The token is revoked at the authorization server (when it offers revocation) and deleted here. \
              The client registration stays for the next login.",
         ),
+        Confirm::Relogin(name) => (
+            "Log in again",
+            format!("{name} is logged in. Log in again?"),
+            "A new login replaces the token (the browser opens); use it to change the account or the \
+             scopes. The current token stays until the new one arrives.",
+        ),
         Confirm::Delete(name) => (
             "Delete",
             format!("Delete {name}?"),
