@@ -16,7 +16,7 @@ use super::args::AddArgs;
 use super::common::{CliError, CommandResult, check_name, no_such_server, open_for_reading, open_for_writing};
 use super::output::{print, print_json, print_status_lines, print_table, table};
 use crate::view::Summary;
-use crate::view::time::relative_expiry;
+use crate::view::time::{expiry_phrase, relative_expiry};
 
 fn accounts(location: &DbLocation) -> Result<Vec<Account>, CliError> {
     match open_for_reading(location)? {
@@ -118,13 +118,18 @@ pub fn status(location: &DbLocation, name: Option<&str>, json: bool, color: bool
         let mut text = String::new();
         for a in &accounts {
             let token = a.token();
-            let expiry = relative_expiry(token.and_then(|t| t.expires_at), token.is_some(), now);
-            let mut line = format!("{}: {}", a.name, a.status(now).as_str());
+            let status = a.status(now);
+            let mut line = format!("{}: {}", a.name, status.as_str());
             if let Some(who) = token.and_then(|t| t.identity.as_deref()) {
                 line.push_str(&format!(" as {} (as the server says)", clean(who)));
             }
-            if token.is_some() {
-                line.push_str(&format!(", {expiry}"));
+            // "valid, expires in 59m"; an expired one says it once: "expired 3m ago".
+            match (token, status) {
+                (Some(t), Status::Expired) => {
+                    line = format!("{}: {}", a.name, expiry_phrase(t.expires_at, now));
+                }
+                (Some(t), _) => line.push_str(&format!(", {}", expiry_phrase(t.expires_at, now))),
+                (None, _) => {}
             }
             if let Some(action) = action(a, now) {
                 line.push_str(&format!(" — {action}"));

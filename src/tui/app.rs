@@ -336,6 +336,13 @@ impl App {
 
     /// Set the status line and log it.
     pub(super) fn say(&mut self, level: Level, text: String) {
+        // The same words again (a key pressed twice): the status line stays, the log gets no copy.
+        if self.status.as_ref().is_some_and(|s| s.text == text) {
+            if let Some(status) = &mut self.status {
+                status.at = self.now;
+            }
+            return;
+        }
         self.status = Some(Message {
             at: self.now,
             level,
@@ -413,7 +420,12 @@ impl App {
             }
             Some(Action::No) => {
                 self.popup = None;
-                self.say(Level::Info, "cancelled".to_owned());
+                let what = match &confirm {
+                    super::app::Confirm::Logout(name) => format!("{name} stays logged in"),
+                    super::app::Confirm::Delete(name) => format!("{name} was not deleted"),
+                    super::app::Confirm::Relogin(name) => format!("{name} keeps its login"),
+                };
+                self.say(Level::Info, what);
                 Vec::new()
             }
             _ => Vec::new(),

@@ -205,7 +205,11 @@ fn l_on_a_logged_in_account_asks_first() {
     assert_eq!(app.popup, Some(Popup::Confirm(Confirm::Relogin("notes".into()))));
     assert!(app.update(ch('n')).is_empty() && app.busy.is_empty());
     select(&mut app, "sentry");
-    assert_eq!(app.update(ch('l')), [Command::Login("sentry".into())], "not logged in: no question");
+    assert_eq!(
+        app.update(ch('l')),
+        [Command::Login("sentry".into())],
+        "not logged in: no question"
+    );
 }
 
 #[test]

@@ -49,9 +49,10 @@ pub fn ago(at: i64, now: i64) -> String {
     format!("{} ago", span(now - at))
 }
 
-/// A duration in its two largest units: `45s`, `42m`, `3h 5m`, `2d 4h`.
+/// A duration in its two largest units: `45s`, `42m`, `3h 5m`, `2d 4h`. From a minute on it is rounded to
+/// the nearest minute, so a token of an hour reads `1h` a second later too, not `59m`.
 pub fn span(secs: i64) -> String {
-    let secs = secs.max(0);
+    let secs = round_to_minute(secs.max(0));
     let (d, h, m) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
     match secs {
         0..60 => format!("{secs}s"),
@@ -63,9 +64,14 @@ pub fn span(secs: i64) -> String {
     }
 }
 
+/// Durations of a minute and more, to the nearest minute.
+fn round_to_minute(secs: i64) -> i64 {
+    if secs < 60 { secs } else { (secs + 30) / 60 * 60 }
+}
+
 /// A duration in its largest unit only, for a narrow column: `45s`, `59m`, `3h`, `2d`.
 pub fn compact_span(secs: i64) -> String {
-    match secs.max(0) {
+    match round_to_minute(secs.max(0)) {
         secs @ ..60 => format!("{secs}s"),
         secs @ 60..3600 => format!("{}m", secs / 60),
         secs @ 3600..86_400 => format!("{}h", secs / 3600),
@@ -112,6 +118,12 @@ mod tests {
         assert_eq!(expiry_phrase(None, now), "no expiry");
         assert_eq!(compact_span(3 * 3600 + 59 * 60), "3h");
         assert_eq!(ago(now - 300, now), "5m ago");
+        // A token of an hour reads the same a second later (login, then list).
+        assert_eq!(expiry_phrase(Some(now + 3600), now), "expires in 1h");
+        assert_eq!(expiry_phrase(Some(now + 3599), now), "expires in 1h");
+        assert_eq!(compact_span(3599), "1h");
+        assert_eq!(span(89), "1m");
+        assert_eq!(span(59), "59s");
     }
 
     #[test]

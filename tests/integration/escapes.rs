@@ -110,9 +110,10 @@ fn run_tui(sb: &Sandbox, what: &str) {
     step(&mut pty, "D", &["test: discovered", "test: discovery failed"]);
     // A login whose answer was refused (a poisoned state) or whose URL no browser took keeps waiting:
     // cancel it (Esc on its own, then wait for it to be read before the next key).
+    // The account is logged in by now: l asks first, and y answers.
     step(
         &mut pty,
-        "l",
+        "ly",
         &["test: logged in", "test: login failed", "still waiting", "copy the URL"],
     );
     let screen = pty.contents();

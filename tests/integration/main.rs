@@ -21,6 +21,7 @@ mod support;
 mod anywhere;
 mod callback;
 mod cli;
+mod cli_manners;
 mod clients;
 mod conformance;
 mod discovery;

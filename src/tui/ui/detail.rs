@@ -95,7 +95,7 @@ pub fn lines(app: &App, account: &Account, w: usize, theme: &Theme) -> Vec<Line<
         };
         let style = theme.level(outcome.level);
         // The whole message, wrapped under itself: this is where a long error can be read in full.
-        let text = format!("{} ({})", clean(&outcome.text), ago(outcome.at, app.now));
+        let text = format!("{}: {}", ago(outcome.at, app.now), clean(&outcome.text));
         for (i, piece) in wrap(&text, w.saturating_sub(2).max(8)).into_iter().enumerate() {
             let lead = if i == 0 { format!("{mark} ") } else { "  ".to_owned() };
             lines.push(Line::from(vec![Span::styled(lead, style), Span::styled(piece, style)]));
@@ -148,13 +148,19 @@ pub fn lines(app: &App, account: &Account, w: usize, theme: &Theme) -> Vec<Line<
                 };
                 row(&mut lines, w, r.short, &r.value, style, theme);
             }
+            // ✓ where a URL answered, as the count above says; "(used)" on the answers discovery took.
             for attempt in &d.attempts {
-                let mark = if attempt.used { "✓" } else { " " };
+                let mark = if attempt.outcome.is_success() { "✓" } else { "·" };
                 row(
                     &mut lines,
                     w,
                     "",
-                    &format!("{mark} {} {}", attempt.outcome, attempt.url),
+                    &format!(
+                        "{mark} {} {}{}",
+                        attempt.outcome,
+                        attempt.url,
+                        if attempt.used { " (used)" } else { "" }
+                    ),
                     theme.dim(),
                     theme,
                 );
