@@ -497,6 +497,22 @@ fn the_selected_row_keeps_every_cell_readable() {
     }
 }
 
+/// Below the smallest usable size the screen says so instead of a list of badges without names; at that
+/// size the names are there.
+#[test]
+fn a_terminal_too_small_is_said_and_the_smallest_one_keeps_the_names() {
+    let app = app_with(mixed());
+    let text = |w: u16, h: u16| format!("{:?}", screen(&app, w, h));
+    let small = text(40, 10);
+    assert!(small.contains("terminal too small"), "{small}");
+    assert!(small.contains("needs 50x12 (now 40x10); q quits"), "{small}");
+    let fits = text(50, 12);
+    assert!(!fits.contains("too small"), "{fits}");
+    for name in ["broken", "github", "linear"] {
+        assert!(fits.contains(name), "{name} at 50x12:\n{fits}");
+    }
+}
+
 #[test]
 fn snapshot_list_with_mixed_statuses() {
     let mut app = app_with(mixed());

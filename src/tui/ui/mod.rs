@@ -21,10 +21,28 @@ use super::app::{App, Popup};
 use layout::layout;
 use theme::Theme;
 
+/// The smallest screen the panes fit on (columns, rows): the list keeps its names and the details a
+/// readable width.
+pub const MIN_SIZE: (u16, u16) = (50, 12);
+
 /// Draw the whole screen.
 pub fn draw(frame: &mut Frame, app: &App) {
     let theme = Theme { color: app.color };
     let area = frame.area();
+    if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
+        let text = format!(
+            "terminal too small\nneeds {}x{} (now {}x{}); q quits",
+            MIN_SIZE.0, MIN_SIZE.1, area.width, area.height
+        );
+        let y = area.y + area.height / 2;
+        frame.render_widget(
+            Paragraph::new(text)
+                .alignment(Alignment::Center)
+                .wrap(Wrap { trim: true }),
+            Rect::new(area.x, y.saturating_sub(1), area.width, 3.min(area.height)),
+        );
+        return;
+    }
     let areas = layout(area);
     if !app.loaded {
         frame.render_widget(
