@@ -155,8 +155,9 @@ fn action(account: &Account, now: i64) -> Option<String> {
     }
     Some(match account.status(now) {
         Status::Error => format!(
-            "a stored record is unreadable; run: mcp-accounts remove {0} && mcp-accounts add {0} URL",
-            account.name
+            "a stored record is unreadable; run: mcp-accounts remove {0} && mcp-accounts add {0} {1}",
+            account.name,
+            account.server.as_ref().map_or("URL", |s| s.url.as_str())
         ),
         _ => format!("run: mcp-accounts login {}", account.name),
     })

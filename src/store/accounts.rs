@@ -157,6 +157,8 @@ pub fn load_accounts(kv: &dyn KvStore, with_metadata: bool) -> Result<Vec<Accoun
             metadata: metadata.remove(name),
         });
     })?;
+    // As a person reads a list: `github` next to `GitLab`, not after every capital letter.
+    accounts.sort_by_cached_key(|a| (a.name.to_lowercase(), a.name.clone()));
     Ok(accounts)
 }
 

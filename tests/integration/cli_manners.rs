@@ -147,3 +147,25 @@ fn list_and_status_colour_the_status_only_when_asked_or_on_a_terminal() {
         assert!(!out.contains('\x1b'), "{out:?}");
     }
 }
+
+#[test]
+fn names_sort_as_a_person_reads_them_and_a_broken_record_names_the_real_url() {
+    let sb = Sandbox::new();
+    for name in ["Zed", "alpha", "github"] {
+        sb.ok(&["add", name, &format!("https://{}.example/mcp", name.to_lowercase())]);
+    }
+    assert_eq!(sb.names(), ["alpha", "github", "Zed"]);
+
+    use mcp_accounts::store::KvStore;
+    let kv = mcp_accounts::store::SqliteKv::open(&sb.db, mcp_accounts::store::OpenMode::ReadWrite).unwrap();
+    kv.set("oauth_token:github", "{\"not\": \"a token\"}").unwrap();
+    drop(kv);
+    let status = sb.run(&["status", "github"]);
+    assert_eq!(status.code, 1);
+    assert!(
+        status
+            .stdout
+            .contains("run: mcp-accounts remove github && mcp-accounts add github https://github.example/mcp"),
+        "{status}"
+    );
+}
