@@ -62,7 +62,7 @@ pub enum Popup {
     Help,
     Log,
     Confirm(Confirm),
-    Add(AddForm),
+    Add(Box<AddForm>),
     /// The paste field of a waiting login: the URL the browser ended on.
     Paste {
         name: String,
@@ -511,7 +511,7 @@ impl App {
                 self.popup_scroll = 0;
             }
             Action::Log => self.popup = Some(Popup::Log),
-            Action::Add => self.popup = Some(Popup::Add(AddForm::default())),
+            Action::Add => self.popup = Some(Popup::Add(Box::default())),
             Action::Filter => self.filtering = true,
             Action::Quit => self.quit = true,
             Action::Cancel => return self.cancel(),

@@ -15,10 +15,33 @@ pub struct TextField {
 }
 
 impl TextField {
-    /// Apply an editing key; returns whether the key was an editing key.
+    /// Apply an editing key; returns whether the key was an editing key. Besides the arrows, Home, End,
+    /// Backspace and Delete, the usual line-editing keys: Ctrl-A/E (start/end), Ctrl-U/K (delete to the
+    /// start/end), Ctrl-W (delete the word before), Alt-B/F (a word back/forward).
     pub fn edit(&mut self, key: &KeyEvent) -> bool {
         let len = self.text.chars().count();
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = key.modifiers.contains(KeyModifiers::ALT);
         match key.code {
+            KeyCode::Char('a') if ctrl => self.cursor = 0,
+            KeyCode::Char('e') if ctrl => self.cursor = len,
+            KeyCode::Char('u') if ctrl => {
+                let at = self.byte_index(self.cursor);
+                self.text.replace_range(..at, "");
+                self.cursor = 0;
+            }
+            KeyCode::Char('k') if ctrl => {
+                let at = self.byte_index(self.cursor);
+                self.text.truncate(at);
+            }
+            KeyCode::Char('w') if ctrl => {
+                let start = self.word_start();
+                let (from, to) = (self.byte_index(start), self.byte_index(self.cursor));
+                self.text.replace_range(from..to, "");
+                self.cursor = start;
+            }
+            KeyCode::Char('b') if alt => self.cursor = self.word_start(),
+            KeyCode::Char('f') if alt => self.cursor = self.word_end(),
             KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
                 let at = self.byte_index(self.cursor);
                 self.text.insert(at, c);
@@ -43,9 +66,40 @@ impl TextField {
         true
     }
 
+    /// Where the word before the cursor starts (spaces before it skipped).
+    fn word_start(&self) -> usize {
+        let chars: Vec<char> = self.text.chars().collect();
+        let mut i = self.cursor.min(chars.len());
+        while i > 0 && !is_word(chars[i - 1]) {
+            i -= 1;
+        }
+        while i > 0 && is_word(chars[i - 1]) {
+            i -= 1;
+        }
+        i
+    }
+
+    /// Where the word after the cursor ends.
+    fn word_end(&self) -> usize {
+        let chars: Vec<char> = self.text.chars().collect();
+        let mut i = self.cursor.min(chars.len());
+        while i < chars.len() && !is_word(chars[i]) {
+            i += 1;
+        }
+        while i < chars.len() && is_word(chars[i]) {
+            i += 1;
+        }
+        i
+    }
+
     fn byte_index(&self, chars: usize) -> usize {
         self.text.char_indices().nth(chars).map_or(self.text.len(), |(i, _)| i)
     }
+}
+
+/// Word characters for Ctrl-W and Alt-B/F: a URL's parts are words of their own.
+fn is_word(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
 }
 
 /// The fields of the form, in order.
@@ -55,16 +109,18 @@ pub enum Field {
     Url,
     Scopes,
     ClientId,
+    ClientSecretEnv,
     ClientMetadataUrl,
     CallbackPort,
 }
 
 impl Field {
-    pub const ALL: [Field; 6] = [
+    pub const ALL: [Field; 7] = [
         Field::Name,
         Field::Url,
         Field::Scopes,
         Field::ClientId,
+        Field::ClientSecretEnv,
         Field::ClientMetadataUrl,
         Field::CallbackPort,
     ];
@@ -75,6 +131,7 @@ impl Field {
             Field::Url => "URL",
             Field::Scopes => "Scopes",
             Field::ClientId => "Client ID",
+            Field::ClientSecretEnv => "Secret env var",
             Field::ClientMetadataUrl => "Metadata doc",
             Field::CallbackPort => "Callback port",
         }
@@ -86,6 +143,7 @@ impl Field {
             Field::Url => "e.g. https://notes.example.com/mcp",
             Field::Scopes => "optional; default: what the server asks for",
             Field::ClientId => "optional; default: dynamic registration",
+            Field::ClientSecretEnv => "optional; the variable holding the client's secret",
             Field::ClientMetadataUrl => "optional; https:// client ID metadata document",
             Field::CallbackPort => "optional; default: any free port",
         }
@@ -100,6 +158,8 @@ pub struct NewServer {
     pub url: String,
     pub scopes: Vec<String>,
     pub client_id: Option<String>,
+    /// The environment variable of the client's secret (read at login, never stored).
+    pub client_secret_env: Option<String>,
     pub client_metadata_url: Option<String>,
     pub callback_port: Option<u16>,
 }
@@ -107,7 +167,7 @@ pub struct NewServer {
 /// The form's state.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AddForm {
-    pub fields: [TextField; 6],
+    pub fields: [TextField; 7],
     pub focus: usize,
     /// The first validation problem, with the field it belongs to.
     pub error: Option<(Field, String)>,
@@ -170,6 +230,21 @@ impl AddForm {
             validate_scope(scope).map_err(|e| (Field::Scopes, e.to_string()))?;
         }
         let client_id = Some(self.value(Field::ClientId).trim().to_owned()).filter(|c| !c.is_empty());
+        let client_secret_env = Some(self.value(Field::ClientSecretEnv).trim().to_owned()).filter(|c| !c.is_empty());
+        if let Some(var) = &client_secret_env {
+            if client_id.is_none() {
+                return Err((
+                    Field::ClientSecretEnv,
+                    "a secret belongs to a client ID: fill in the client ID too".to_owned(),
+                ));
+            }
+            if var.contains(['=', ' ']) {
+                return Err((
+                    Field::ClientSecretEnv,
+                    format!("{var:?} is not an environment variable name"),
+                ));
+            }
+        }
         let client_metadata_url =
             Some(self.value(Field::ClientMetadataUrl).trim().to_owned()).filter(|c| !c.is_empty());
         if let Some(document) = &client_metadata_url {
@@ -195,6 +270,7 @@ impl AddForm {
             url,
             scopes,
             client_id,
+            client_secret_env,
             client_metadata_url,
             callback_port,
         })
@@ -239,6 +315,53 @@ mod tests {
     }
 
     #[test]
+    fn the_usual_line_editing_keys_work() {
+        let ctrl = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+        let alt = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::ALT);
+        let mut f = TextField::default();
+        for c in "https://notes.example.com/mcp".chars() {
+            f.edit(&key(KeyCode::Char(c)));
+        }
+        f.edit(&ctrl('w'));
+        assert_eq!(f.text, "https://notes.example.com/");
+        f.edit(&alt('b'));
+        f.edit(&alt('b'));
+        assert_eq!(f.cursor, "https://notes.".len());
+        f.edit(&alt('f'));
+        assert_eq!(f.cursor, "https://notes.example".len());
+        f.edit(&ctrl('k'));
+        assert_eq!(f.text, "https://notes.example");
+        f.edit(&ctrl('a'));
+        assert_eq!(f.cursor, 0);
+        f.edit(&ctrl('e'));
+        f.edit(&alt('b'));
+        f.edit(&ctrl('u'));
+        assert_eq!((f.text.as_str(), f.cursor), ("example", 0));
+    }
+
+    #[test]
+    fn a_secret_variable_needs_a_client_id() {
+        let mut form = AddForm::default();
+        type_text(&mut form, "corp");
+        press(&mut form, KeyCode::Tab, &|_| false);
+        type_text(&mut form, "https://corp.example/mcp");
+        for _ in 0..3 {
+            press(&mut form, KeyCode::Tab, &|_| false);
+        }
+        assert_eq!(form.focused(), Field::ClientSecretEnv);
+        type_text(&mut form, "CORP_SECRET");
+        press(&mut form, KeyCode::Enter, &|_| false);
+        assert_eq!(form.error.as_ref().map(|e| e.0), Some(Field::ClientSecretEnv));
+        press(&mut form, KeyCode::BackTab, &|_| false);
+        type_text(&mut form, "corp-client");
+        let FormOutcome::Submitted(server) = press(&mut form, KeyCode::Enter, &|_| false) else {
+            panic!("{:?}", form.error);
+        };
+        assert_eq!(server.client_secret_env.as_deref(), Some("CORP_SECRET"));
+        assert_eq!(server.client_id.as_deref(), Some("corp-client"));
+    }
+
+    #[test]
     fn submits_a_valid_server_and_points_at_the_first_problem() {
         let mut form = AddForm::default();
         type_text(&mut form, "notes");
@@ -267,6 +390,7 @@ mod tests {
                 url: "https://notes.example.com/mcp".into(),
                 scopes: vec!["notes:read".into(), "notes:write".into()],
                 client_id: None,
+                client_secret_env: None,
                 client_metadata_url: None,
                 callback_port: None,
             })

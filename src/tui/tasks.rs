@@ -200,7 +200,7 @@ async fn add(store: Arc<Store>, server: NewServer) -> Result<Success, Failure> {
     let record = ServerRecord {
         url: server.url.clone(),
         client_id: server.client_id,
-        client_secret_env: None,
+        client_secret_env: server.client_secret_env,
         scopes: server.scopes,
         callback_port: server.callback_port,
         client_metadata_url: server.client_metadata_url,

@@ -392,6 +392,7 @@ fn the_add_form_validates_and_submits() {
             url: "https://new.example.com/mcp".into(),
             scopes: vec![],
             client_id: None,
+            client_secret_env: None,
             client_metadata_url: None,
             callback_port: None,
         })]
@@ -510,6 +511,31 @@ fn a_terminal_too_small_is_said_and_the_smallest_one_keeps_the_names() {
     assert!(!fits.contains("too small"), "{fits}");
     for name in ["broken", "github", "linear"] {
         assert!(fits.contains(name), "{name} at 50x12:\n{fits}");
+    }
+}
+
+/// What `add` configured shows before the first login: the scopes asked for, the callback port, the
+/// client id and where its secret comes from.
+#[test]
+fn the_configuration_shows_before_the_first_login() {
+    let mut accounts = mixed();
+    let sentry = accounts.iter_mut().find(|a| a.name == "sentry").unwrap();
+    if let Ok(server) = &mut sentry.server {
+        server.scopes = vec!["issues:read".into()];
+        server.callback_port = Some(8976);
+        server.client_id = Some("sentry-cli".into());
+        server.client_secret_env = Some("SENTRY_SECRET".into());
+    }
+    let mut app = app_with(accounts);
+    select(&mut app, "sentry");
+    let text = format!("{:?}", screen(&app, 100, 30));
+    for shown in [
+        "Asks for      issues:read",
+        "Callback port 8976",
+        "Secret from   $SENTRY_SECRET (read at login)",
+        "Client ID     sentry-cli · configured",
+    ] {
+        assert!(text.contains(shown), "{shown:?} missing:\n{text}");
     }
 }
 

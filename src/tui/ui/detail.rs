@@ -287,6 +287,25 @@ fn token_lines(lines: &mut Vec<Line<'static>>, app: &App, account: &Account, w: 
             theme,
         ),
     }
+    // What was configured with `add`, so it can be checked before the first login.
+    if let Ok(server) = &account.server {
+        if !server.scopes.is_empty() {
+            row(lines, w, "Asks for", &server.scopes.join(" "), plain, theme);
+        }
+        if let Some(port) = server.callback_port {
+            row(lines, w, "Callback port", &port.to_string(), plain, theme);
+        }
+        if let Some(var) = &server.client_secret_env {
+            row(
+                lines,
+                w,
+                "Secret from",
+                &format!("${var} (read at login)"),
+                plain,
+                theme,
+            );
+        }
+    }
 }
 
 fn client_lines(lines: &mut Vec<Line<'static>>, app: &App, account: &Account, w: usize, theme: &Theme) {
