@@ -377,27 +377,11 @@ impl App {
                 Vec::new()
             }
             Mode::Paste => self.paste_key(action, key),
-            Mode::Help => {
-                // The help is the main key table and three lines; the drawing stops at its end.
-                let last = (crate::tui::keys::MAIN.len() + 3) as u16;
-                let page = self.size.1.saturating_sub(6).max(1);
-                self.popup_scroll = match action {
-                    Some(Action::Close) => {
-                        self.popup = None;
-                        0
-                    }
-                    Some(Action::Down) => self.popup_scroll.saturating_add(1),
-                    Some(Action::Up) => self.popup_scroll.saturating_sub(1),
-                    Some(Action::ScrollDown) => self.popup_scroll.saturating_add(page),
-                    Some(Action::ScrollUp) => self.popup_scroll.saturating_sub(page),
-                    Some(Action::Top) => 0,
-                    Some(Action::Bottom) => last,
-                    _ => self.popup_scroll,
-                }
-                .min(last);
+            Mode::Help | Mode::Log => {
+                self.scroll_popup(mode, action);
                 Vec::new()
             }
-            Mode::Log | Mode::Url => {
+            Mode::Url => {
                 if action == Some(Action::Close) {
                     self.popup = None;
                 }
@@ -510,7 +494,10 @@ impl App {
                 self.popup = Some(Popup::Help);
                 self.popup_scroll = 0;
             }
-            Action::Log => self.popup = Some(Popup::Log),
+            Action::Log => {
+                self.popup = Some(Popup::Log);
+                self.popup_scroll = 0;
+            }
             Action::Add => self.popup = Some(Popup::Add(Box::default())),
             Action::Filter => self.filtering = true,
             Action::Quit => self.quit = true,

@@ -295,14 +295,40 @@ pub const HELP: &[Binding] = &[
     ),
 ];
 
-/// The activity log popup.
-pub const LOG: &[Binding] = &[bind(
-    &[KeyCode::Esc, KeyCode::Char('q'), KeyCode::Char('L'), KeyCode::Enter],
-    "Esc",
-    Some("close"),
-    "close the log",
-    Action::Close,
-)];
+/// The activity log popup: it opens at the newest entry; scrolling goes back in time.
+pub const LOG: &[Binding] = &[
+    bind(
+        &[KeyCode::Esc, KeyCode::Char('q'), KeyCode::Char('L'), KeyCode::Enter],
+        "Esc",
+        Some("close"),
+        "close the log",
+        Action::Close,
+    ),
+    bind(
+        &[KeyCode::Char('j'), KeyCode::Down],
+        "j",
+        Some("scroll"),
+        "newer",
+        Action::Down,
+    ),
+    bind(&[KeyCode::Char('k'), KeyCode::Up], "k", None, "older", Action::Up),
+    bind(&[KeyCode::PageDown], "PgDn", None, "a page newer", Action::ScrollDown),
+    bind(&[KeyCode::PageUp], "PgUp", None, "a page older", Action::ScrollUp),
+    bind(
+        &[KeyCode::Char('g'), KeyCode::Home],
+        "g",
+        None,
+        "the oldest",
+        Action::Top,
+    ),
+    bind(
+        &[KeyCode::Char('G'), KeyCode::End],
+        "G",
+        None,
+        "the newest",
+        Action::Bottom,
+    ),
+];
 
 /// A yes/no question.
 pub const CONFIRM: &[Binding] = &[

@@ -14,6 +14,7 @@ pub mod event;
 pub mod form;
 pub mod keys;
 pub mod messages;
+pub mod scroll;
 pub mod tasks;
 pub mod ui;
 

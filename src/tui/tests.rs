@@ -539,6 +539,39 @@ fn the_configuration_shows_before_the_first_login() {
     }
 }
 
+/// The activity log opens at its newest entry and scrolls back to the first one (before, 30 refreshes
+/// pushed the first entries out of reach).
+#[test]
+fn the_activity_log_scrolls_back_to_its_first_entry() {
+    let mut app = app_with(mixed());
+    for i in 0..40 {
+        app.update(Event::Task(TaskEvent::Done {
+            name: format!("acct{i:02}"),
+            kind: TaskKind::Refresh,
+            outcome: Err(Failure::Cancelled),
+        }));
+    }
+    app.update(ch('L'));
+    let text = |app: &App| format!("{:?}", screen(app, 80, 24));
+    // (The activity pane behind the popup shows the newest entries too; the title says where the view is.)
+    let newest = text(&app);
+    assert!(
+        newest.contains("Activity · 41 of 41 lines") && !newest.contains("acct00:"),
+        "{newest}"
+    );
+    app.update(ch('g'));
+    let oldest = text(&app);
+    assert!(
+        oldest.contains("Activity · 18 of 41 lines") && oldest.contains("acct00: refresh cancelled"),
+        "{oldest}"
+    );
+    app.update(ch('G'));
+    app.update(ch('k'));
+    assert!(text(&app).contains("Activity · 40 of 41 lines"), "{}", text(&app));
+    app.update(ch('q'));
+    assert!(app.popup.is_none());
+}
+
 #[test]
 fn snapshot_list_with_mixed_statuses() {
     let mut app = app_with(mixed());

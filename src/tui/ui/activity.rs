@@ -29,9 +29,15 @@ fn clock(app: &App, unix: i64) -> String {
 
 /// The newest log entries that fit in `area`, each wrapped under itself after its time.
 pub fn log_tail(app: &App, area: Rect, theme: &Theme) -> Vec<Line<'static>> {
+    log_lines(app, area, Some(area.height as usize), theme)
+}
+
+/// The log entries, newest last, each wrapped under itself after its time; with `limit`, only the newest
+/// lines up to it.
+pub fn log_lines(app: &App, area: Rect, limit: Option<usize>, theme: &Theme) -> Vec<Line<'static>> {
     const TIME_W: usize = 10;
     let width = (area.width as usize).saturating_sub(TIME_W).max(8);
-    let height = area.height as usize;
+    let height = limit.unwrap_or(usize::MAX);
     let mut lines: Vec<Line<'static>> = Vec::new();
     for m in app.log.iter().rev() {
         if lines.len() >= height {

@@ -65,7 +65,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
 
     match &app.popup {
         Some(Popup::Help) => popups::draw_help(frame, area, app.popup_scroll, &theme),
-        Some(Popup::Log) => popups::draw_log(frame, area, app, &theme),
+        Some(Popup::Log) => popups::draw_log(frame, area, app, app.popup_scroll, &theme),
         Some(Popup::Confirm(confirm)) => popups::draw_confirm(frame, area, confirm, &theme),
         Some(Popup::Add(form)) => popups::draw_form(frame, area, form, &theme),
         Some(Popup::Paste { name, text }) => login_popups::draw_paste(frame, area, name, text, &theme),

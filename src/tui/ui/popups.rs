@@ -7,7 +7,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Padding, Paragraph, Wrap};
 
-use super::activity::{hint_line, log_tail};
+use super::activity::{hint_line, log_lines};
 use super::theme::Theme;
 use crate::tui::app::{App, Confirm, Level};
 use crate::tui::form::{AddForm, Field};
@@ -66,15 +66,33 @@ pub fn draw_help(frame: &mut Frame, area: Rect, scroll: u16, theme: &Theme) {
     frame.render_widget(paragraph.scroll((scroll, 0)).block(popup_block(&title, theme)), rect);
 }
 
-pub fn draw_log(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+/// The whole activity log, at its newest end; `up` lines scrolled back (j/k/PgUp/PgDn/g/G).
+pub fn draw_log(frame: &mut Frame, area: Rect, app: &App, up: u16, theme: &Theme) {
     let rect = centered(area, area.width.saturating_sub(4), area.height.saturating_sub(4));
-    let block = popup_block("Activity · Esc closes", theme);
-    let mut lines = log_tail(app, block.inner(rect), theme);
+    let inner = popup_block("", theme).inner(rect);
+    let mut lines = log_lines(app, inner, None, theme);
     if lines.is_empty() {
         lines.push(Line::from(Span::styled("nothing happened yet", theme.dim())));
     }
+    let total = lines.len() as u16;
+    let bottom = total.saturating_sub(inner.height);
+    let up = up.min(bottom);
+    let title = if bottom > 0 {
+        format!(
+            "Activity · {} of {} lines · j/k/PgUp/g/G scroll · Esc closes",
+            bottom - up + inner.height.min(total),
+            total
+        )
+    } else {
+        "Activity · Esc closes".to_owned()
+    };
     frame.render_widget(Clear, rect);
-    frame.render_widget(Paragraph::new(lines).block(block), rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .scroll((bottom - up, 0))
+            .block(popup_block(&title, theme)),
+        rect,
+    );
 }
 
 pub fn draw_confirm(frame: &mut Frame, area: Rect, confirm: &Confirm, theme: &Theme) {
