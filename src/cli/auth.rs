@@ -151,7 +151,16 @@ pub fn refresh(location: &DbLocation, name: Option<&str>, all: bool) -> CommandR
 /// `logout NAME [--local]`.
 pub fn logout(location: &DbLocation, name: &str, local: bool) -> CommandResult {
     let session = session_for(location, name)?;
-    let outcome = runtime()?.block_on(session.logout(name, local))?;
+    let outcome = runtime()?.block_on(session.logout(name, local)).map_err(|e| {
+        use mcp_accounts::oauth::Error as P;
+        match &e {
+            // The server could not be asked: the token is still here, and --local is the way out.
+            session::Error::Protocol(P::Unreachable { .. } | P::Timeout { .. }) => CliError::Failed(format!(
+                "{e}; the token is still stored here; to delete it here only: mcp-accounts logout {name} --local"
+            )),
+            _ => CliError::from(e),
+        }
+    })?;
     let text = match outcome {
         LogoutOutcome::NotLoggedIn => format!("{name} was not logged in; nothing to do\n"),
         LogoutOutcome::Revoked => {

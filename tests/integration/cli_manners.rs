@@ -169,3 +169,25 @@ fn names_sort_as_a_person_reads_them_and_a_broken_record_names_the_real_url() {
         "{status}"
     );
 }
+
+#[test]
+fn a_logout_that_cannot_reach_the_server_says_how_to_delete_here_only() {
+    let (sb, server) = crate::support::flow::setup(crate::support::auth_server::Options::default());
+    assert_eq!(sb.login("test", "normal").code, 0);
+    drop(server);
+    let run = sb.run(&["logout", "test"]);
+    assert_eq!(run.code, 1, "{run}");
+    let line = run.one_error_line();
+    assert!(line.starts_with("error: cannot reach "), "{line}");
+    assert!(
+        line.ends_with("; the token is still stored here; to delete it here only: mcp-accounts logout test --local"),
+        "{line}"
+    );
+    assert_eq!(
+        sb.ok(&["list", "--json"]).json()[0]["status"],
+        "valid",
+        "nothing was deleted"
+    );
+    sb.ok(&["logout", "test", "--local"]);
+    assert_eq!(sb.ok(&["list", "--json"]).json()[0]["status"], "none");
+}
