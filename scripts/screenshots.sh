@@ -64,6 +64,8 @@ for name in calendar notes search tickets; do
   SCRIPTED_BROWSER_MODE=normal "$bin" login "$name" >/dev/null 2>&1
 done
 "$bin" refresh notes >/dev/null
+# Cursor uses notes through mcp-accounts: the details' Clients row shows it.
+"$bin" connect cursor notes --command mcp-accounts >/dev/null
 sleep 3 # let the 2-second token of "search" expire
 
 # The TUI, with a browser that never completes a login (for the "login in progress" shot).
@@ -114,7 +116,7 @@ CSS
 }
 
 mkdir -p screenshots
-settle "Servers (5)"
+settle "Servers [1/5]"
 shot list
 
 keys '?'
@@ -125,6 +127,11 @@ keys Escape
 keys j
 settle "╭ notes"
 shot detail
+
+# v: one authenticated MCP request; the details show the server and what it offers.
+keys v
+settle "Verified      test-server"
+shot verify
 
 keys G
 settle "╭ wiki"
