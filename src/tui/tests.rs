@@ -198,21 +198,6 @@ fn press_login(app: &mut App) -> Vec<Command> {
 }
 
 #[test]
-fn l_on_a_logged_in_account_asks_first() {
-    let mut app = app_with(mixed());
-    select(&mut app, "notes");
-    assert!(app.update(ch('l')).is_empty());
-    assert_eq!(app.popup, Some(Popup::Confirm(Confirm::Relogin("notes".into()))));
-    assert!(app.update(ch('n')).is_empty() && app.busy.is_empty());
-    select(&mut app, "sentry");
-    assert_eq!(
-        app.update(ch('l')),
-        [Command::Login("sentry".into())],
-        "not logged in: no question"
-    );
-}
-
-#[test]
 fn keys_become_commands_for_the_selected_account() {
     let mut app = app_with(mixed());
     select(&mut app, "notes");
@@ -287,33 +272,6 @@ fn logout_and_delete_wait_for_a_yes() {
     assert_eq!(app.update(key(KeyCode::Enter)), [Command::Delete("sentry".into())]);
     // Logging out of an account without a token is refused with a message, no popup.
     assert!(app.update(ch('x')).is_empty() && app.popup.is_none());
-}
-
-/// After a delete the selection moves to the row that took the deleted one's place, not to the top; the
-/// list's title says where the selection is; PgDn in the details moves a page.
-#[test]
-fn a_delete_keeps_the_place_and_the_title_counts_rows() {
-    let mut app = app_with(mixed());
-    select(&mut app, "linear");
-    let names = |app: &App| app.visible().iter().map(|a| a.name.clone()).collect::<Vec<_>>();
-    let at = names(&app).iter().position(|n| n == "linear").unwrap();
-    let next = names(&app)[at + 1].clone();
-    let title = screen(&app, 100, 30).buffer().content[..100]
-        .iter()
-        .map(|c| c.symbol())
-        .collect::<String>();
-    assert!(title.contains(&format!("Servers [{}/5]", at + 1)), "{title}");
-    let remaining: Vec<Account> = mixed().into_iter().filter(|a| a.name != "linear").collect();
-    app.update(Event::Loaded(remaining));
-    assert_eq!(app.current().map(|a| a.name.clone()), Some(next));
-
-    app.update(Event::Resize { width: 100, height: 40 });
-    app.set_detail_limit(200);
-    app.update(key(KeyCode::PageDown));
-    assert_eq!(
-        app.detail_scroll, 28,
-        "a page: 40 rows less the activity pane, footer and borders"
-    );
 }
 
 #[test]
@@ -468,110 +426,6 @@ fn snapshot_empty_store() {
     snapshot("empty_store", &app_with(vec![]));
 }
 
-/// Every cell of the selected row is readable: drawn reversed, with no foreground or background colour of
-/// its own (before, the row's background was colour 8 and its host and `none` badge were colour 8 too).
-#[test]
-fn the_selected_row_keeps_every_cell_readable() {
-    for color in [true, false] {
-        let mut app = app_with(mixed());
-        app.color = color;
-        select(&mut app, "sentry");
-        let backend = screen(&app, 100, 30);
-        let buffer = backend.buffer();
-        let row = (0..30u16)
-            .find(|&y| {
-                (0..45u16)
-                    .map(|x| buffer[(x, y)].symbol())
-                    .collect::<String>()
-                    .contains(" sentry ")
-            })
-            .expect("the selected row");
-        for x in 1..44u16 {
-            let cell = &buffer[(x, row)];
-            assert!(
-                cell.modifier.contains(ratatui::style::Modifier::REVERSED),
-                "x={x} color={color}"
-            );
-            assert_eq!(cell.fg, ratatui::style::Color::Reset, "x={x} color={color}: {cell:?}");
-            assert_eq!(cell.bg, ratatui::style::Color::Reset, "x={x} color={color}: {cell:?}");
-        }
-    }
-}
-
-/// Below the smallest usable size the screen says so instead of a list of badges without names; at that
-/// size the names are there.
-#[test]
-fn a_terminal_too_small_is_said_and_the_smallest_one_keeps_the_names() {
-    let app = app_with(mixed());
-    let text = |w: u16, h: u16| format!("{:?}", screen(&app, w, h));
-    let small = text(40, 10);
-    assert!(small.contains("terminal too small"), "{small}");
-    assert!(small.contains("needs 50x12 (now 40x10); q quits"), "{small}");
-    let fits = text(50, 12);
-    assert!(!fits.contains("too small"), "{fits}");
-    for name in ["broken", "github", "linear"] {
-        assert!(fits.contains(name), "{name} at 50x12:\n{fits}");
-    }
-}
-
-/// What `add` configured shows before the first login: the scopes asked for, the callback port, the
-/// client id and where its secret comes from.
-#[test]
-fn the_configuration_shows_before_the_first_login() {
-    let mut accounts = mixed();
-    let sentry = accounts.iter_mut().find(|a| a.name == "sentry").unwrap();
-    if let Ok(server) = &mut sentry.server {
-        server.scopes = vec!["issues:read".into()];
-        server.callback_port = Some(8976);
-        server.client_id = Some("sentry-cli".into());
-        server.client_secret_env = Some("SENTRY_SECRET".into());
-    }
-    let mut app = app_with(accounts);
-    select(&mut app, "sentry");
-    let text = format!("{:?}", screen(&app, 100, 30));
-    for shown in [
-        "Asks for      issues:read",
-        "Callback port 8976",
-        "Secret from   $SENTRY_SECRET (read at login)",
-        "Client ID     sentry-cli · configured",
-    ] {
-        assert!(text.contains(shown), "{shown:?} missing:\n{text}");
-    }
-}
-
-/// The activity log opens at its newest entry and scrolls back to the first one (before, 30 refreshes
-/// pushed the first entries out of reach).
-#[test]
-fn the_activity_log_scrolls_back_to_its_first_entry() {
-    let mut app = app_with(mixed());
-    for i in 0..40 {
-        app.update(Event::Task(TaskEvent::Done {
-            name: format!("acct{i:02}"),
-            kind: TaskKind::Refresh,
-            outcome: Err(Failure::Cancelled),
-        }));
-    }
-    app.update(ch('L'));
-    let text = |app: &App| format!("{:?}", screen(app, 80, 24));
-    // (The activity pane behind the popup shows the newest entries too; the title says where the view is.)
-    let newest = text(&app);
-    assert!(
-        newest.contains("Activity · 41 of 41 lines") && !newest.contains("acct00:"),
-        "{newest}"
-    );
-    app.update(ch('g'));
-    let oldest = text(&app);
-    assert!(
-        oldest.contains("Activity · 18 of 41 lines") && oldest.contains("acct00: refresh cancelled"),
-        "{oldest}"
-    );
-    app.update(ch('G'));
-    app.update(ch('k'));
-    assert!(text(&app).contains("Activity · 40 of 41 lines"), "{}", text(&app));
-    app.update(ch('q'));
-    assert!(app.popup.is_none());
-}
-
 #[test]
 fn snapshot_list_with_mixed_statuses() {
     let mut app = app_with(mixed());
@@ -703,3 +557,5 @@ fn an_answer_that_is_not_the_logins_is_said_at_once_and_the_url_stays() {
     let text = format!("{:?}", screen(&app, 100, 30));
     assert!(text.contains("does not belong to this login"), "{text}");
 }
+
+mod polish;
