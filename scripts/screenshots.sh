@@ -47,6 +47,7 @@ url_of() { # TTL -> the MCP URL the server printed
 
 start_server 3600
 start_server 200
+short_pid=${pids[-1]}
 start_server 2
 long=$(url_of 3600)
 short=$(url_of 200)
@@ -67,6 +68,8 @@ done
 # Cursor uses notes through mcp-accounts: the details' Clients row shows it.
 "$bin" connect cursor notes --command mcp-accounts >/dev/null
 sleep 3 # let the 2-second token of "search" expire
+# The server of "tickets" goes away: refreshing it is the error shot.
+kill "$short_pid" 2>/dev/null || true
 
 # The TUI, with a browser that never completes a login (for the "login in progress" shot).
 tmux -L "$socket" -f /dev/null new-session -d -x "$cols" -y "$rows" \
@@ -132,6 +135,13 @@ shot detail
 keys v
 settle "Verified      test-server"
 shot verify
+
+# r on tickets, whose server is gone: the error in plain words.
+keys j j
+settle "╭ tickets"
+keys r
+settle "refresh failed"
+shot error
 
 keys G
 settle "╭ wiki"
