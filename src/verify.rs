@@ -12,7 +12,7 @@ use mcp_accounts::session::{AuthorizedRequest, RequestOutcome, Session};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::mcp::sse::SseReader;
+use crate::mcp::events::{EventStream, read_body};
 use crate::mcp::{ACCEPT_BOTH, EVENT_STREAM, SESSION_HEADER, VERSION_HEADER, is_content_type};
 
 /// The protocol revision of the modern probe.
@@ -45,6 +45,17 @@ pub struct Verified {
     pub prompts: Option<usize>,
     /// Wall time of the whole exchange, in milliseconds.
     pub took_ms: u64,
+}
+
+impl Verified {
+    /// `name version`, as the server said (raw: clean it for a terminal); `None` when it did not say.
+    pub fn server_label(&self) -> Option<String> {
+        match (&self.server_name, &self.server_version) {
+            (Some(n), Some(ver)) => Some(format!("{n} {ver}")),
+            (Some(n), None) => Some(n.clone()),
+            _ => None,
+        }
+    }
 }
 
 /// Why the account could not be verified.
@@ -181,7 +192,6 @@ impl Conversation<'_> {
         let note = self.post(
             &json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
             "notifications/initialized",
-            None,
         );
         self.send(note, None).await?;
         Ok(describe(&result, &version, "initialize"))
@@ -222,16 +232,16 @@ impl Conversation<'_> {
             });
         }
         let message = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
-        let request = self.post(&message, method, Some(ACCEPT_BOTH));
+        let request = self.post(&message, method);
         self.send(request, Some(id)).await
     }
 
-    fn post(&self, message: &Value, method: &str, accept: Option<&'static str>) -> AuthorizedRequest {
+    fn post(&self, message: &Value, method: &str) -> AuthorizedRequest {
         let mut request = AuthorizedRequest::new(Method::POST);
         request.body = Some(message.to_string().into_bytes());
         let headers = &mut request.headers;
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers.insert(ACCEPT, HeaderValue::from_static(accept.unwrap_or(ACCEPT_BOTH)));
+        headers.insert(ACCEPT, HeaderValue::from_static(ACCEPT_BOTH));
         self.common_headers(headers);
         if self.modern
             && let Ok(value) = HeaderValue::from_str(method)
@@ -257,43 +267,32 @@ impl Conversation<'_> {
             RequestOutcome::InsufficientScope { scopes, .. } => return Err(VerifyError::Scopes(scopes)),
             _ => return Err(VerifyError::Server("an answer of an unknown kind".to_owned())),
         };
-        let stream = is_content_type(&response.headers, EVENT_STREAM);
-        let mut reader = SseReader::default();
-        let mut body = Vec::new();
-        let mut message = None;
+        let (status, headers) = (response.status, response.headers.clone());
         let read = async {
-            while let Some(chunk) = response.chunk().await.map_err(mcp_accounts::session::Error::from)? {
-                if stream {
-                    let events = reader.feed(&chunk).map_err(|e| VerifyError::Server(e.to_string()))?;
-                    let found = events
-                        .into_iter()
-                        .filter_map(|e| serde_json::from_str::<Value>(&e.data).ok())
-                        .find(|m| m.get("method").is_none() && id.is_some_and(|id| m["id"] == json!(id)));
-                    if found.is_some() {
-                        message = found;
-                        // The answer is in: the rest of the stream is not needed.
-                        return Ok(());
-                    }
-                } else {
-                    if body.len() + chunk.len() > MAX_ANSWER {
-                        return Err(VerifyError::Server(format!(
-                            "the server's answer is larger than {MAX_ANSWER} bytes"
-                        )));
-                    }
-                    body.extend_from_slice(&chunk);
+            if !is_content_type(&headers, EVENT_STREAM) {
+                let body = read_body(&mut response, MAX_ANSWER)
+                    .await
+                    .map_err(VerifyError::Server)?;
+                return Ok::<_, VerifyError>(serde_json::from_slice::<Value>(&body).ok());
+            }
+            // The answer is the message with our id; the rest of the stream is not needed.
+            let mut events = EventStream::new(response);
+            while let Some(event) = events.next().await.map_err(VerifyError::Server)? {
+                if let Ok(message) = serde_json::from_str::<Value>(&event.data)
+                    && message.get("method").is_none()
+                    && id.is_some_and(|id| message["id"] == json!(id))
+                {
+                    return Ok(Some(message));
                 }
             }
-            Ok(())
+            Ok(None)
         };
-        tokio::time::timeout(self.session.http().config().timeout, read)
+        let message = tokio::time::timeout(self.session.http().config().timeout, read)
             .await
             .map_err(|_| VerifyError::Server("the server did not finish its answer in time".to_owned()))??;
-        if !stream {
-            message = serde_json::from_slice(&body).ok();
-        }
         Ok(Answer {
-            status: response.status,
-            headers: response.headers.clone(),
+            status,
+            headers,
             message,
         })
     }

@@ -55,13 +55,9 @@ pub fn verify(location: &DbLocation, name: &str, json: bool) -> CommandResult {
         .map_err(|e| match e {
             VerifyError::Session(e) => CliError::Failed(session_message(&e)),
             VerifyError::Scopes(scopes) => CliError::Failed(format!(
-                "{}; run: mcp-accounts login {name} {}",
+                "{}; run: {}",
                 VerifyError::Scopes(scopes.clone()),
-                scopes
-                    .iter()
-                    .map(|s| format!("--scope {s}"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
+                crate::view::login_with_scopes(name, &scopes)
             )),
             e @ VerifyError::Server(_) => CliError::Failed(format!("{name}: {e}")),
         })?;
@@ -75,11 +71,9 @@ pub fn verify(location: &DbLocation, name: &str, json: bool) -> CommandResult {
 
 /// The human form of a verification.
 pub fn describe_verified(name: &str, v: &Verified) -> String {
-    let server = match (&v.server_name, &v.server_version) {
-        (Some(n), Some(ver)) => format!("{n} {ver}"),
-        (Some(n), None) => n.clone(),
-        _ => "(the server did not say)".to_owned(),
-    };
+    let server = v
+        .server_label()
+        .unwrap_or_else(|| "(the server did not say)".to_owned());
     let count = |n: Option<usize>| n.map_or_else(|| "not offered".to_owned(), |n| n.to_string());
     format!(
         "{name} works: an authenticated MCP request was answered in {} ms\n{:<12}{server}\n{:<12}{} (by {})\n{:<12}{}\n{:<12}{}\n{:<12}{}\n",

@@ -54,6 +54,16 @@ pub struct Scan {
     pub unreadable: Vec<(PathBuf, String)>,
 }
 
+/// When each file of `clients` last changed (`None`: it does not exist), in the order [`scan`] reads them:
+/// a caller that scans again and again (the TUI, with every reload) compares these first.
+pub fn file_stamps(places: &Places, clients: &[Client]) -> Vec<Option<std::time::SystemTime>> {
+    clients
+        .iter()
+        .flat_map(|client| client.files(places))
+        .map(|path| std::fs::metadata(path).and_then(|m| m.modified()).ok())
+        .collect()
+}
+
 /// Read every file of `clients` that exists.
 pub fn scan(places: &Places, clients: &[Client]) -> Scan {
     let mut scan = Scan::default();
@@ -88,7 +98,7 @@ pub fn scan(places: &Places, clients: &[Client]) -> Scan {
 /// What a server entry (as JSON; TOML entries are converted) points at.
 pub fn classify(entry: &Value) -> Target {
     if let Some(helper) = entry.get("headersHelper").and_then(Value::as_str)
-        && let Some(name) = account_of_command(&shell_words(helper), "token")
+        && let Some(name) = account_of_command(&shell_words::split(helper).unwrap_or_default(), "token")
     {
         return Target::Account { name };
     }
@@ -146,17 +156,6 @@ fn is_http_url(text: &str) -> bool {
     url::Url::parse(text).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
 }
 
-/// Split a command line the way a POSIX shell splits words (quotes and backslashes), without running
-/// anything; a line that does not split (an open quote) has no words.
-pub fn shell_words(line: &str) -> Vec<String> {
-    shell_words::split(line).unwrap_or_default()
-}
-
-/// Quote a word for a POSIX shell when it needs it.
-pub fn shell_quote(word: &str) -> String {
-    shell_words::quote(word).into_owned()
-}
-
 /// The entry that makes `client` use the account NAME through `program` (this binary), its keys in the
 /// order they are written.
 pub fn entry_for(client: Client, program: &str, name: &str, url: &str) -> Vec<(&'static str, Value)> {
@@ -170,8 +169,8 @@ pub fn entry_for(client: Client, program: &str, name: &str, url: &str) -> Vec<(&
                 "headersHelper",
                 Value::from(format!(
                     "{} token {} --format headers-json",
-                    shell_quote(program),
-                    shell_quote(name)
+                    shell_words::quote(program),
+                    shell_words::quote(name)
                 )),
             ),
         ],
@@ -233,10 +232,25 @@ mod tests {
     }
 
     #[test]
-    fn shell_words_read_back_what_shell_quote_writes() {
-        for word in ["plain", "/opt/my tools/mcp-accounts", "it's", "a\"b", ""] {
-            let line = format!("{} token x", shell_quote(word));
-            assert_eq!(shell_words(&line), [word, "token", "x"], "{line}");
+    fn what_connect_writes_is_read_back_as_the_account() {
+        for program in [
+            "/usr/bin/mcp-accounts",
+            "/opt/my tools/mcp-accounts",
+            "/home/o'neil/mcp-accounts",
+        ] {
+            for client in Client::ALL {
+                let entry = serde_json::Value::Object(
+                    entry_for(client, program, "notes", "https://n.example/mcp")
+                        .into_iter()
+                        .map(|(k, v)| (k.to_owned(), v))
+                        .collect(),
+                );
+                assert_eq!(
+                    classify(&entry),
+                    Target::Account { name: "notes".into() },
+                    "{client:?} {program}"
+                );
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
-//! What the proxy and `verify` need of the MCP transport itself: reading server-sent events
-//! ([`sse`]) and looking into JSON-RPC messages without re-encoding them ([`message`]).
+//! What the proxy and `verify` need of the MCP transport itself: reading server-sent events ([`sse`],
+//! [`events`]) and looking into JSON-RPC messages without re-encoding them ([`message`]).
 
+pub mod events;
 pub mod message;
 pub mod sse;
 

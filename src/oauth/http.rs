@@ -105,6 +105,18 @@ impl Response {
     }
 }
 
+/// The one-line trace of a request (method, URL as shown, status or error, time), when someone listens.
+fn trace(method: &Method, shown: &str, started: Instant, outcome: Result<u16, &Error>, note: &str) {
+    if tracing::enabled!(target: TRACE_TARGET, tracing::Level::INFO) {
+        let outcome = match outcome {
+            Ok(status) => status.to_string(),
+            Err(e) => format!("error: {e}"),
+        };
+        let ms = started.elapsed().as_millis();
+        tracing::info!(target: TRACE_TARGET, "{method} {shown} -> {outcome} ({ms} ms{note})");
+    }
+}
+
 /// How long a streamed response may last at most (a week: in practice, until either side closes it).
 const STREAM_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -141,24 +153,10 @@ impl StreamingResponse {
 
     /// Read the whole body, within the client's body cap and timeout.
     pub async fn read(mut self) -> Result<Response, Error> {
-        let limit = self.client.config.max_body;
         let timeout = self.client.config.timeout;
-        let shown = self.shown.clone();
-        let read = async {
-            let mut body = Vec::new();
-            while let Some(chunk) = self.chunk().await? {
-                if body.len() + chunk.len() > limit {
-                    return Err(Error::BodyTooLarge {
-                        url: shown.clone(),
-                        limit,
-                    });
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(body)
-        };
+        let read = self.client.collect(&mut self.body, &self.shown);
         let body = tokio::time::timeout(timeout, read).await.map_err(|_| Error::Timeout {
-            url: shown.clone(),
+            url: self.shown.clone(),
             timeout,
         })??;
         Ok(Response {
@@ -251,23 +249,15 @@ impl HttpClient {
         headers: HeaderMap,
         body: Option<Vec<u8>>,
     ) -> Result<Response, Error> {
-        check_transport(url)?;
-        let shown = redact_for_display(url);
         let started = Instant::now();
-        let client = self.client_for(crate::urls::is_loopback_url(url))?;
-        let mut request = client.request(method.clone(), url.clone()).headers(headers);
-        if let Some(body) = body {
-            request = request.body(body);
+        let (request, shown) = self.request(&method, url, headers, body)?;
+        let result = async {
+            let mut response = request.send().await.map_err(|e| self.transport_error(&shown, &e))?;
+            let body = self.collect(&mut response, &shown).await?;
+            Ok((response.status().as_u16(), response.headers().clone(), body))
         }
-        let result = self.read(request, &shown).await;
-        if tracing::enabled!(target: TRACE_TARGET, tracing::Level::INFO) {
-            let outcome = match &result {
-                Ok((status, _, _)) => status.to_string(),
-                Err(e) => format!("error: {e}"),
-            };
-            let ms = started.elapsed().as_millis();
-            tracing::info!(target: TRACE_TARGET, "{method} {shown} -> {outcome} ({ms} ms)");
-        }
+        .await;
+        trace(&method, &shown, started, result.as_ref().map(|r| r.0), "");
         let (status, headers, body) = result?;
         Ok(Response {
             url: url.clone(),
@@ -289,18 +279,10 @@ impl HttpClient {
         body: Option<Vec<u8>>,
         wait: Duration,
     ) -> Result<StreamingResponse, Error> {
-        check_transport(url)?;
-        let shown = redact_for_display(url);
         let started = Instant::now();
-        let client = self.client_for(crate::urls::is_loopback_url(url))?;
+        let (request, shown) = self.request(&method, url, headers, body)?;
         // The per-request timeout replaces the client's total one, which would cut a stream off.
-        let mut request = client
-            .request(method.clone(), url.clone())
-            .headers(headers)
-            .timeout(STREAM_LIFETIME);
-        if let Some(body) = body {
-            request = request.body(body);
-        }
+        let request = request.timeout(STREAM_LIFETIME);
         let result = match tokio::time::timeout(wait, request.send()).await {
             Ok(sent) => sent.map_err(|e| self.transport_error(&shown, &e)),
             Err(_) => Err(Error::Timeout {
@@ -308,14 +290,13 @@ impl HttpClient {
                 timeout: wait,
             }),
         };
-        if tracing::enabled!(target: TRACE_TARGET, tracing::Level::INFO) {
-            let outcome = match &result {
-                Ok(response) => response.status().as_u16().to_string(),
-                Err(e) => format!("error: {e}"),
-            };
-            let ms = started.elapsed().as_millis();
-            tracing::info!(target: TRACE_TARGET, "{method} {shown} -> {outcome} ({ms} ms, streamed)");
-        }
+        trace(
+            &method,
+            &shown,
+            started,
+            result.as_ref().map(|r| r.status().as_u16()),
+            ", streamed",
+        );
         let body = result?;
         Ok(StreamingResponse {
             url: url.clone(),
@@ -327,28 +308,41 @@ impl HttpClient {
         })
     }
 
-    async fn read(&self, request: reqwest::RequestBuilder, shown: &str) -> Result<(u16, HeaderMap, Vec<u8>), Error> {
-        let mut response = request.send().await.map_err(|e| self.transport_error(shown, &e))?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
+    /// A request checked against the transport rules, for the client of its host; and the URL as shown.
+    fn request(
+        &self,
+        method: &Method,
+        url: &Url,
+        headers: HeaderMap,
+        body: Option<Vec<u8>>,
+    ) -> Result<(reqwest::RequestBuilder, String), Error> {
+        check_transport(url)?;
+        let client = self.client_for(crate::urls::is_loopback_url(url))?;
+        let mut request = client.request(method.clone(), url.clone()).headers(headers);
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        Ok((request, redact_for_display(url)))
+    }
+
+    /// Read a whole body within the cap.
+    async fn collect(&self, response: &mut reqwest::Response, shown: &str) -> Result<Vec<u8>, Error> {
         let limit = self.config.max_body;
+        let too_large = || Error::BodyTooLarge {
+            url: shown.to_owned(),
+            limit,
+        };
         if response.content_length().is_some_and(|n| n > limit as u64) {
-            return Err(Error::BodyTooLarge {
-                url: shown.to_owned(),
-                limit,
-            });
+            return Err(too_large());
         }
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(|e| self.transport_error(shown, &e))? {
             if body.len() + chunk.len() > limit {
-                return Err(Error::BodyTooLarge {
-                    url: shown.to_owned(),
-                    limit,
-                });
+                return Err(too_large());
             }
             body.extend_from_slice(&chunk);
         }
-        Ok((status, headers, body))
+        Ok(body)
     }
 
     fn transport_error(&self, shown: &str, e: &reqwest::Error) -> Error {

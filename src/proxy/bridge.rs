@@ -15,7 +15,8 @@ use serde_json::value::RawValue;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use super::stream::{EventStream, Output, read_body, send};
+use super::stream::{Output, send};
+use crate::mcp::events::{EventStream, read_body};
 use crate::mcp::message::{Probe, error_answer};
 use crate::mcp::{ACCEPT_BOTH, EVENT_STREAM, SESSION_HEADER, VERSION_HEADER, is_content_type};
 
@@ -252,14 +253,13 @@ impl Bridge {
                 (code, (self.settings.describe)(&e))
             }
             Failure::Scopes { scopes, tried } => {
-                let flags: Vec<String> = scopes.iter().map(|s| format!("--scope {s}")).collect();
                 let tried = if tried { " (a new login did not grant them)" } else { "" };
                 (
                     NEEDS_LOGIN,
                     format!(
-                        "the server wants the scope(s) {} for this request{tried}; run: mcp-accounts login {name} {}",
+                        "the server wants the scope(s) {} for this request{tried}; run: {}",
                         scopes.join(" "),
-                        flags.join(" ")
+                        crate::view::login_with_scopes(name, &scopes)
                     ),
                 )
             }
@@ -300,7 +300,7 @@ impl Bridge {
         let status = response.status;
         if (200..300).contains(&status) {
             if is_content_type(&response.headers, EVENT_STREAM) {
-                let answered = self.pump(EventStream::new(response), sent.id_key.as_deref()).await;
+                let (answered, _) = self.pump(&mut EventStream::new(response), sent.id_key.as_deref()).await;
                 if sent.request && !answered {
                     self.refuse(
                         sent,
@@ -364,11 +364,14 @@ impl Bridge {
         }
     }
 
-    /// Forward every message of an event stream; whether one of them answered `id`.
-    async fn pump(&self, mut events: EventStream, id: Option<&str>) -> bool {
-        let mut answered = false;
+    /// Forward every message of an event stream until it ends; whether one of them answered `id`, and
+    /// whether any event came at all.
+    async fn pump(&self, events: &mut EventStream, id: Option<&str>) -> (bool, bool) {
+        let (mut answered, mut got) = (false, false);
         loop {
-            match events.next().await {
+            let next = events.next().await;
+            got |= matches!(next, Ok(Some(_)));
+            match next {
                 Ok(Some(event)) if event.kind == "message" && !event.data.trim().is_empty() => {
                     let data = event.data.into_bytes();
                     if let Some(probe) = Probe::read(&data)
@@ -382,10 +385,10 @@ impl Bridge {
                     send(&self.out, data);
                 }
                 Ok(Some(_)) => {}
-                Ok(None) => return answered,
+                Ok(None) => return (answered, got),
                 Err(e) => {
                     self.log(&format!("the server's event stream broke off: {e}"));
-                    return answered;
+                    return (answered, got);
                 }
             }
         }
@@ -419,17 +422,7 @@ impl Bridge {
                     if (200..300).contains(&response.status) && is_content_type(&response.headers, EVENT_STREAM) =>
                 {
                     let mut events = EventStream::new(response);
-                    let mut got = false;
-                    loop {
-                        match events.next().await {
-                            Ok(Some(event)) if event.kind == "message" && !event.data.trim().is_empty() => {
-                                got = true;
-                                send(&self.out, event.data.into_bytes());
-                            }
-                            Ok(Some(_)) => got = true,
-                            Ok(None) | Err(_) => break,
-                        }
-                    }
+                    let (_, got) = self.pump(&mut events, None).await;
                     last_id = events.last_id().map(str::to_owned).or(last_id);
                     if got {
                         failures = 0;
@@ -501,7 +494,7 @@ impl Bridge {
         self.state().legacy = Some(endpoint);
         let bridge = Arc::clone(self);
         self.state().get_stream = Some(tokio::spawn(async move {
-            bridge.pump(events, None).await;
+            bridge.pump(&mut events, None).await;
             bridge.log("the server closed its event stream (HTTP+SSE transport); stopping");
             bridge.stop.cancel();
         }));

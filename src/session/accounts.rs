@@ -5,11 +5,13 @@
 use reqwest::Method;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue};
 
-use super::Session;
+use super::client::storable;
 use super::error::Error;
-use crate::oauth::Discovery;
+use super::{Session, stored_token};
 use crate::oauth::metadata::same_issuer;
+use crate::oauth::{ClientRegistration, Discovery, IssuedToken};
 use crate::secret::Secret;
+use crate::store::StoredToken;
 
 impl Session {
     /// `select_account` (or `login` where the server does not list `select_account` in
@@ -32,6 +34,33 @@ impl Session {
             }
         }
         Ok(None)
+    }
+
+    /// Store what a login produced, in one transaction: the token (with who the user is, from the
+    /// `id_token` or else the userinfo endpoint), the metadata used and the client used.
+    pub(super) async fn keep_login(
+        &self,
+        name: &str,
+        discovery: &Discovery,
+        client: &ClientRegistration,
+        issued: IssuedToken,
+        scopes: &[String],
+    ) -> Result<StoredToken, Error> {
+        let mut token = stored_token(
+            issued,
+            None,
+            scopes,
+            discovery.issuer(),
+            &discovery.resource,
+            self.now(),
+        );
+        if token.identity.is_none() {
+            token.identity = self
+                .userinfo_identity(discovery, &token.scopes, &token.access_token)
+                .await;
+        }
+        self.store.save_login(name, discovery, &storable(client), &token)?;
+        Ok(token)
     }
 
     /// Who the token's user is, from the userinfo endpoint (when the server has one and `openid` was

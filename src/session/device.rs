@@ -2,15 +2,14 @@
 //! where pasting is not possible. Same lease, metadata, client choice and storage as a browser login; the
 //! user enters a code on another device while the token endpoint is polled.
 
-use super::client::{PLACEHOLDER_REDIRECT_URI, storable};
+use super::Session;
+use super::client::PLACEHOLDER_REDIRECT_URI;
 use super::error::Error;
-use super::login::{LoginOutcome, login_scopes};
+use super::login::LoginOutcome;
 use super::options::{DeviceFlow, LoginOptions, LoginStep};
-use super::{Session, stored_token};
 use crate::oauth::device::offers_device_grant;
 use crate::oauth::registration::{RegistrationRequest, choose_auth_method};
 use crate::oauth::{self, Discovery, device, register_client};
-use crate::store::StoreError;
 use crate::text::sanitize;
 
 impl Session {
@@ -30,6 +29,7 @@ impl Session {
         server: &crate::store::ServerRecord,
         discovery: Discovery,
         discovered: bool,
+        scopes: &[String],
         opts: &LoginOptions,
     ) -> Result<LoginOutcome, Error> {
         let metadata = &discovery.authorization_server;
@@ -40,12 +40,6 @@ impl Session {
             .into());
         }
         let issuer = discovery.issuer();
-        let previous = match self.store.get_token(name) {
-            Ok(token) => token,
-            Err(StoreError::Record { .. }) => None,
-            Err(e) => return Err(e.into()),
-        };
-        let scopes = login_scopes(server, &discovery, previous.as_ref(), &opts.extra_scopes);
         let (client, registered) = if server.client_id.is_some() {
             (
                 self.configured_client(server, issuer, metadata, PLACEHOLDER_REDIRECT_URI)?,
@@ -73,7 +67,7 @@ impl Session {
             client.issuer = Some(issuer.to_owned());
             (client, true)
         };
-        let login = device::start(&self.http, metadata, &client, &scopes, &discovery.resource).await?;
+        let login = device::start(&self.http, metadata, &client, scopes, &discovery.resource).await?;
         opts.report(LoginStep::DeviceCode {
             verification_uri: login.verification_uri.clone(),
             verification_uri_complete: login.verification_uri_complete.clone(),
@@ -88,13 +82,7 @@ impl Session {
         }
         let issued = device::finish(&self.http, metadata, &client, &login, &discovery.resource).await?;
         opts.report(LoginStep::Exchanging);
-        let mut token = stored_token(issued, None, &scopes, issuer, &discovery.resource, self.now());
-        if token.identity.is_none() {
-            token.identity = self
-                .userinfo_identity(&discovery, &token.scopes, &token.access_token)
-                .await;
-        }
-        self.store.save_login(name, &discovery, &storable(&client), &token)?;
+        let token = self.keep_login(name, &discovery, &client, issued, scopes).await?;
         Ok(LoginOutcome {
             token,
             discovered,

@@ -13,9 +13,8 @@ use tokio::sync::oneshot;
 
 pub use super::options::{BrowserOpener, DeviceFlow, LoginOptions, LoginStep, StepReporter};
 
-use super::client::storable;
+use super::Session;
 use super::error::Error;
-use super::{Session, stored_token};
 use crate::oauth::authorize::check_pkce;
 use crate::oauth::callback::{CallbackResult, CallbackServer, Verdict, start_callback_server};
 use crate::oauth::device::offers_device_grant;
@@ -143,16 +142,18 @@ impl Session {
             DeviceFlow::WhenOffered => offers_device_grant(&discovery.authorization_server),
             DeviceFlow::Required => true,
         };
-        if device {
-            return self.device_inner(name, server, discovery, discovered, opts).await;
-        }
-        check_pkce(&discovery.authorization_server, discovery.mode)?;
         let previous = match self.store.get_token(name) {
             Ok(token) => token,
             Err(StoreError::Record { .. }) => None,
             Err(e) => return Err(e.into()),
         };
         let scopes = login_scopes(server, &discovery, previous.as_ref(), &opts.extra_scopes);
+        if device {
+            return self
+                .device_inner(name, server, discovery, discovered, &scopes, opts)
+                .await;
+        }
+        check_pkce(&discovery.authorization_server, discovery.mode)?;
         let prompt = match &opts.prompt {
             Some(prompt) => Some(prompt.clone()),
             None => self.shared_issuer_prompt(name, &discovery)?,
@@ -428,21 +429,7 @@ impl Session {
             }
             Err(e) => return Err(e.into()),
         };
-        let mut token = stored_token(
-            issued,
-            None,
-            scopes,
-            discovery.issuer(),
-            &discovery.resource,
-            self.now(),
-        );
-        if token.identity.is_none() {
-            token.identity = self
-                .userinfo_identity(discovery, &token.scopes, &token.access_token)
-                .await;
-        }
-        self.store
-            .save_login(attempt.name, discovery, &storable(client), &token)?;
+        let token = self.keep_login(attempt.name, discovery, client, issued, scopes).await?;
         Ok(token)
     }
 }

@@ -203,11 +203,7 @@ pub enum Command {
 
 /// A verification in one line: the server, the protocol, what it offers.
 pub fn verified_summary(v: &Verified) -> String {
-    let server = match (&v.server_name, &v.server_version) {
-        (Some(n), Some(ver)) => format!("{n} {ver}"),
-        (Some(n), None) => n.clone(),
-        _ => "the server".to_owned(),
-    };
+    let server = v.server_label().unwrap_or_else(|| "the server".to_owned());
     let count = |n: Option<usize>, one: &str, many: &str| match n {
         Some(1) => Some(format!("1 {one}")),
         Some(n) => Some(format!("{n} {many}")),

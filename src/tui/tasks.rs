@@ -14,6 +14,9 @@ use tokio_util::sync::CancellationToken;
 use super::form::NewServer;
 use super::messages::{Command, Event, Failure, Success, TaskEvent, TaskKind};
 
+/// The modification times of the clients' files ([`crate::clients::file_stamps`]).
+type ClientStamps = Vec<Option<std::time::SystemTime>>;
+
 pub struct Tasks {
     store: Arc<Store>,
     session: Arc<Session>,
@@ -21,6 +24,8 @@ pub struct Tasks {
     /// Cancels every task on quit.
     shutdown: CancellationToken,
     logins: Arc<Mutex<HashMap<String, CancellationToken>>>,
+    /// When the clients' files last changed, as the last reload saw them.
+    clients_seen: Arc<Mutex<Option<ClientStamps>>>,
     /// Where the pasted URLs of each waiting login go.
     pastes: Arc<Mutex<HashMap<String, tokio::sync::mpsc::UnboundedSender<String>>>>,
     refresh_slots: Arc<Semaphore>,
@@ -34,6 +39,7 @@ impl Tasks {
             events,
             shutdown: CancellationToken::new(),
             logins: Arc::new(Mutex::new(HashMap::new())),
+            clients_seen: Arc::new(Mutex::new(None)),
             pastes: Arc::new(Mutex::new(HashMap::new())),
             refresh_slots: Arc::new(Semaphore::new(DEFAULT_REFRESH_CONCURRENCY)),
         }
@@ -107,13 +113,16 @@ impl Tasks {
     fn reload(&self) {
         let store = self.store.clone();
         let events = self.events.clone();
+        let clients_seen = self.clients_seen.clone();
         tokio::task::spawn_blocking(move || {
             let event = match load_accounts(store.kv(), true) {
                 Ok(accounts) => Event::Loaded(accounts),
                 Err(e) => Event::Task(TaskEvent::LoadFailed(e)),
             };
             let _ = events.send(event);
-            let _ = events.send(Event::Clients(connected_clients()));
+            if let Some(clients) = connected_clients(&clients_seen) {
+                let _ = events.send(Event::Clients(clients));
+            }
         });
     }
 
@@ -172,12 +181,20 @@ impl Tasks {
 }
 
 /// Which clients' files point at which account (account name → client ids), read from those files.
-fn connected_clients() -> std::collections::BTreeMap<String, Vec<&'static str>> {
-    use crate::clients::{Client, Places, Target, scan};
+/// `None` when none of the files changed since the last look (a reload comes every few seconds; a
+/// `~/.claude.json` can be megabytes).
+fn connected_clients(
+    seen: &Mutex<Option<ClientStamps>>,
+) -> Option<std::collections::BTreeMap<String, Vec<&'static str>>> {
+    use crate::clients::{Client, Places, Target, file_stamps, scan};
     let mut map: std::collections::BTreeMap<String, Vec<&'static str>> = Default::default();
-    let Some(places) = Places::from_env() else {
-        return map;
-    };
+    let places = Places::from_env()?;
+    let stamps = file_stamps(&places, &Client::ALL);
+    let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+    if seen.as_ref() == Some(&stamps) {
+        return None;
+    }
+    *seen = Some(stamps);
     for entry in scan(&places, &Client::ALL).entries {
         if let Target::Account { name } = entry.target {
             let ids = map.entry(name).or_default();
@@ -186,7 +203,7 @@ fn connected_clients() -> std::collections::BTreeMap<String, Vec<&'static str>> 
             }
         }
     }
-    map
+    Some(map)
 }
 
 /// Run store work on a blocking thread; a panic there is reported, not propagated.

@@ -9,6 +9,15 @@ pub mod time;
 use mcp_accounts::store::{Account, Status};
 use serde::Serialize;
 
+/// The command that logs in again asking for more scopes: `mcp-accounts login NAME --scope a --scope b`.
+pub fn login_with_scopes(name: &str, scopes: &[String]) -> String {
+    let mut command = format!("mcp-accounts login {name}");
+    for scope in scopes {
+        command.push_str(&format!(" --scope {scope}"));
+    }
+    command
+}
+
 /// One account in `list --json`. Holds no token and no secret.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {

@@ -196,6 +196,18 @@ fn a_request_that_needs_more_scopes_steps_up_in_the_browser_or_says_which() {
 }
 
 #[test]
+fn a_header_given_on_the_command_line_goes_with_every_request() {
+    let (sb, server) = logged_in(Options::default());
+    let mut proxy = Proxy::start(sb.cmd(&["proxy", "test", "--header", "X-Tenant: acme"]));
+    assert!(proxy.call(1, "initialize", initialize())["result"].is_object());
+    proxy.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    assert!(proxy.call(2, "tools/list", json!({}))["result"].is_object());
+    let (code, _, stderr) = proxy.close();
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(server.mcp_tenants(), vec![Some("acme".to_owned()); 3]);
+}
+
+#[test]
 fn bad_proxy_arguments_fail_before_reading_anything() {
     let (sb, _server) = setup(Options::default());
     let run = sb.run(&["proxy", "nope"]);

@@ -43,6 +43,8 @@ pub struct McpLog {
     pub session_ids: Vec<Option<String>>,
     /// The `MCP-Protocol-Version` sent with each of them.
     pub versions: Vec<Option<String>>,
+    /// The `X-Tenant` header sent with each of them (a header the client was told to add).
+    pub tenants: Vec<Option<String>>,
     /// How many DELETEs of a session arrived.
     pub deletes: usize,
     /// How many GET streams were opened.
@@ -162,6 +164,7 @@ fn log_message(inner: &Inner, headers: &HeaderMap, message: &Value) {
     d.mcp.methods.push(method);
     d.mcp.session_ids.push(header("mcp-session-id"));
     d.mcp.versions.push(header("mcp-protocol-version"));
+    d.mcp.tenants.push(header("x-tenant"));
 }
 
 fn post(inner: &Inner, headers: &HeaderMap, body: &[u8]) -> Response {

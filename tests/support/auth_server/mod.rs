@@ -515,6 +515,10 @@ impl TestServer {
             code.approved_by = Some(user.to_owned());
         }
     }
+    /// The `X-Tenant` header of every JSON-RPC message posted to the MCP endpoint.
+    pub fn mcp_tenants(&self) -> Vec<Option<String>> {
+        self.inner.data().mcp.tenants.clone()
+    }
     /// Expire every access token now.
     pub fn expire_access_tokens(&self) {
         for (exp, _) in self.inner.data().access.values_mut() {

@@ -1,0 +1,61 @@
+//! A streamed answer read as the MCP transport sends it: event by event ([`EventStream`]), or whole within
+//! a cap ([`read_body`]). The proxy and `verify` both read answers this way.
+
+use std::collections::VecDeque;
+
+use mcp_accounts::oauth::http::StreamingResponse;
+
+use super::sse::{Event, SseReader};
+
+/// The events of one streamed response.
+pub struct EventStream {
+    response: StreamingResponse,
+    reader: SseReader,
+    ready: VecDeque<Event>,
+}
+
+impl EventStream {
+    /// Read `response` as an event stream.
+    pub fn new(response: StreamingResponse) -> Self {
+        EventStream {
+            response,
+            reader: SseReader::default(),
+            ready: VecDeque::new(),
+        }
+    }
+
+    /// The next event; `Ok(None)` when the server ended the stream.
+    pub async fn next(&mut self) -> Result<Option<Event>, String> {
+        loop {
+            if let Some(event) = self.ready.pop_front() {
+                return Ok(Some(event));
+            }
+            match self.response.chunk().await.map_err(|e| e.to_string())? {
+                Some(chunk) => self.ready.extend(self.reader.feed(&chunk).map_err(|e| e.to_string())?),
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// The id of the last event seen, for `Last-Event-ID` when reconnecting.
+    pub fn last_id(&self) -> Option<&str> {
+        self.reader.last_id.as_deref()
+    }
+
+    /// The reconnection delay the server asked for.
+    pub fn retry_ms(&self) -> Option<u64> {
+        self.reader.retry_ms
+    }
+}
+
+/// Read a whole body of at most `limit` bytes.
+pub async fn read_body(response: &mut StreamingResponse, limit: usize) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+        if body.len() + chunk.len() > limit {
+            return Err(format!("the server's answer is larger than {limit} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
