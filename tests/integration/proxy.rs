@@ -196,6 +196,32 @@ fn a_request_that_needs_more_scopes_steps_up_in_the_browser_or_says_which() {
 }
 
 #[test]
+fn a_request_of_the_server_reaches_the_client_and_its_answer_goes_back() {
+    let (sb, server) = logged_in(Options {
+        mcp_transport: McpTransport::EventStream,
+        ..Options::default()
+    });
+    let mut proxy = Proxy::start(sb.cmd(&["proxy", "test"]));
+    assert!(proxy.call(1, "initialize", initialize())["result"].is_object());
+    proxy.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    // The server's ping comes on the GET stream; the client answers it on stdin.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let message = proxy.recv(deadline.saturating_duration_since(Instant::now()));
+        if message["method"] == "ping" {
+            assert_eq!(message["id"], "server-ping-1");
+            break;
+        }
+    }
+    proxy.send(&json!({"jsonrpc": "2.0", "id": "server-ping-1", "result": {}}));
+    let (code, _, stderr) = proxy.close();
+    assert_eq!(code, 0, "{stderr}");
+    let (methods, sessions, ..) = server.mcp_log();
+    assert_eq!(methods, ["initialize", "notifications/initialized", "(answer)"]);
+    assert_eq!(sessions[2], sessions[1], "the answer goes in the same session");
+}
+
+#[test]
 fn a_header_given_on_the_command_line_goes_with_every_request() {
     let (sb, server) = logged_in(Options::default());
     let mut proxy = Proxy::start(sb.cmd(&["proxy", "test", "--header", "X-Tenant: acme"]));

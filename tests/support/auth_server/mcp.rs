@@ -27,7 +27,7 @@ pub enum McpTransport {
     #[default]
     Json,
     /// Streamable HTTP, answers as event streams (a log notification, then the answer); a GET stream
-    /// that sends `notifications/tools/list_changed` and stays open.
+    /// that sends `notifications/tools/list_changed` and a `ping` request, and stays open.
     EventStream,
     /// The older HTTP+SSE transport: POST /mcp is 405; GET /mcp is the event stream whose `endpoint`
     /// event names /mcp/messages, where messages are posted and answered on the stream.
@@ -252,7 +252,13 @@ fn get_stream(inner: &Inner) -> Response {
     let key = format!("get-{}", d.mcp.get_streams);
     d.mcp.legacy.insert(key, tx);
     let changed = json!({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"});
-    event_stream(inner, format!("id: g1\ndata: {changed}\n\n"), rx)
+    // A request of the server's own, whose answer the client posts back.
+    let ping = json!({"jsonrpc": "2.0", "id": "server-ping-1", "method": "ping"});
+    event_stream(
+        inner,
+        format!("id: g1\ndata: {changed}\n\nid: g2\ndata: {ping}\n\n"),
+        rx,
+    )
 }
 
 fn legacy_stream(inner: &Inner) -> Response {
