@@ -48,6 +48,13 @@ pub struct Message {
     pub text: String,
 }
 
+/// The pane the movement keys act on; Tab moves between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    List,
+    Details,
+}
+
 /// A destructive action waiting for a yes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Confirm {
@@ -82,6 +89,10 @@ pub struct App {
     pub selected: Option<String>,
     pub filter: String,
     pub filtering: bool,
+    /// Which pane the movement keys act on.
+    pub focus: Focus,
+    /// The first row the list shows (kept by the movement keys, so that a page down shows the next page).
+    pub list_top: usize,
     /// Lines the detail pane is scrolled down by.
     pub detail_scroll: u16,
     /// The terminal's size (width, height), for the scroll limits.
@@ -119,6 +130,8 @@ impl App {
             selected: None,
             filter: String::new(),
             filtering: false,
+            focus: Focus::List,
+            list_top: 0,
             detail_scroll: 0,
             size: (100, 30),
             detail_limit: 0,
@@ -454,42 +467,12 @@ impl App {
         self.selected = self.current_name();
     }
 
-    /// A page of the details pane: its height (the screen less the activity pane, the footer and borders)
-    /// less one line kept for context.
-    fn detail_page(&self) -> u16 {
-        self.size.1.saturating_sub(12).max(3)
-    }
-
-    /// Take the scroll limit of the details pane (computed from the layout) and stay within it.
-    pub fn set_detail_limit(&mut self, limit: u16) {
-        self.detail_limit = limit;
-        self.detail_scroll = self.detail_scroll.min(limit);
-    }
-
-    fn move_selection(&mut self, to: impl FnOnce(usize, usize) -> usize) {
-        let visible: Vec<String> = self.visible().iter().map(|a| a.name.clone()).collect();
-        if let Some(current) = self.selected_index() {
-            let index = to(current, visible.len()).min(visible.len() - 1);
-            if index != current {
-                self.detail_scroll = 0;
-            }
-            self.selected = Some(visible[index].clone());
-        }
-    }
-
     fn act(&mut self, action: Action) -> Vec<Command> {
         match action {
-            Action::Up => self.move_selection(|i, _| i.saturating_sub(1)),
-            Action::Down => self.move_selection(|i, _| i + 1),
-            Action::Top => self.move_selection(|_, _| 0),
-            Action::Bottom => self.move_selection(|_, n| n - 1),
-            Action::ScrollDown => {
-                self.detail_scroll = self
-                    .detail_scroll
-                    .saturating_add(self.detail_page())
-                    .min(self.detail_limit)
+            Action::Up | Action::Down | Action::Top | Action::Bottom | Action::ScrollDown | Action::ScrollUp => {
+                self.navigate(action)
             }
-            Action::ScrollUp => self.detail_scroll = self.detail_scroll.saturating_sub(self.detail_page()),
+            Action::SwitchPane => self.switch_pane(),
             Action::Help => {
                 self.popup = Some(Popup::Help);
                 self.popup_scroll = 0;
@@ -499,7 +482,10 @@ impl App {
                 self.popup_scroll = 0;
             }
             Action::Add => self.popup = Some(Popup::Add(Box::default())),
-            Action::Filter => self.filtering = true,
+            Action::Filter => {
+                self.filtering = true;
+                self.focus = Focus::List;
+            }
             Action::Quit => self.quit = true,
             Action::Cancel => return self.cancel(),
             // Actions of the other modes.

@@ -513,6 +513,7 @@ fn the_detail_pane_scrolls_within_its_content() {
         max > 0,
         "at 80x24 the details of a logged-in account are longer than the pane"
     );
+    app.update(key(KeyCode::Tab));
     for _ in 0..20 {
         app.update(key(KeyCode::PageDown));
     }
@@ -525,6 +526,7 @@ fn the_detail_pane_scrolls_within_its_content() {
         max.saturating_sub(12),
         "a page: 24 rows less the activity pane, footer and borders"
     );
+    app.update(key(KeyCode::Tab));
     app.update(ch('j'));
     assert_eq!(app.detail_scroll, 0, "another account starts at the top");
 }

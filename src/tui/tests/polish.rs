@@ -40,11 +40,85 @@ fn a_delete_keeps_the_place_and_the_title_counts_rows() {
 
     app.update(Event::Resize { width: 100, height: 40 });
     app.set_detail_limit(200);
+    app.update(key(KeyCode::Tab));
     app.update(key(KeyCode::PageDown));
     assert_eq!(
         app.detail_scroll, 28,
         "a page: 40 rows less the activity pane, footer and borders"
     );
+}
+
+/// The name in each row of the list pane, top to bottom, and the list's title.
+fn list_pane(app: &App, width: u16, height: u16) -> (String, Vec<String>) {
+    let backend = screen(app, width, height);
+    let buffer = backend.buffer();
+    let row = |y: u16| (0..36u16).map(|x| buffer[(x, y)].symbol()).collect::<String>();
+    let rows = (1..height - 7)
+        .filter_map(|y| {
+            row(y)
+                .split_whitespace()
+                .find(|w| w.starts_with("acct-"))
+                .map(str::to_owned)
+        })
+        .collect();
+    (row(0), rows)
+}
+
+/// With 65 accounts PgDn and PgUp turn the list a page, as a pager does, and the title follows; with Tab
+/// the same keys move the details instead, and j/k a line.
+#[test]
+fn the_list_pages_and_tab_hands_the_keys_to_the_details() {
+    let accounts: Vec<Account> = (1..=65).map(|i| account(&format!("acct-{i:02}"), None)).collect();
+    let mut app = app_with(accounts);
+    app.update(Event::Resize { width: 80, height: 24 });
+    let page = app.list_page();
+    assert_eq!(page, 16, "24 rows less the activity pane, status, footer and borders");
+    let (title, rows) = list_pane(&app, 80, 24);
+    assert!(title.contains("[1/65]"), "{title}");
+    assert_eq!(rows.first().map(String::as_str), Some("acct-01"), "{rows:?}");
+
+    app.update(key(KeyCode::PageDown));
+    let (title, rows) = list_pane(&app, 80, 24);
+    assert!(title.contains("[17/65]"), "{title}");
+    assert_eq!(
+        rows.first().map(String::as_str),
+        Some("acct-17"),
+        "the next page: {rows:?}"
+    );
+    assert_eq!(rows.last().map(String::as_str), Some("acct-32"), "{rows:?}");
+    app.update(ch('j'));
+    assert!(list_pane(&app, 80, 24).0.contains("[18/65]"));
+    app.update(key(KeyCode::PageUp));
+    let (title, rows) = list_pane(&app, 80, 24);
+    assert!(title.contains("[2/65]"), "{title}");
+    assert_eq!(rows.first().map(String::as_str), Some("acct-01"), "{rows:?}");
+    app.update(key(KeyCode::End));
+    let (title, rows) = list_pane(&app, 80, 24);
+    assert!(title.contains("[65/65]"), "{title}");
+    assert_eq!(rows.last().map(String::as_str), Some("acct-65"), "{rows:?}");
+    for _ in 0..3 {
+        app.update(key(KeyCode::PageDown));
+    }
+    assert!(list_pane(&app, 80, 24).0.contains("[65/65]"), "the last page stays");
+    app.update(key(KeyCode::Home));
+    assert!(list_pane(&app, 80, 24).0.contains("[1/65]"));
+
+    // Tab: the details take the keys; the selection stays where it is.
+    app.set_detail_limit(30);
+    app.update(key(KeyCode::Tab));
+    app.update(ch('j'));
+    app.update(ch('j'));
+    assert_eq!(app.detail_scroll, 2, "a line each");
+    app.update(key(KeyCode::PageDown));
+    assert_eq!(app.detail_scroll, 14, "a page: 24 rows less 12");
+    app.update(ch('G'));
+    assert_eq!(app.detail_scroll, 30);
+    app.update(ch('g'));
+    assert_eq!(app.detail_scroll, 0);
+    assert!(list_pane(&app, 80, 24).0.contains("[1/65]"), "the list did not move");
+    app.update(key(KeyCode::BackTab));
+    app.update(ch('j'));
+    assert!(list_pane(&app, 80, 24).0.contains("[2/65]"), "back in the list");
 }
 
 /// Every cell of the selected row is readable: drawn reversed, with no foreground or background colour of

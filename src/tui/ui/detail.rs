@@ -14,7 +14,7 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 
 use super::layout::layout;
 use super::theme::{SPINNER, Theme};
-use crate::tui::app::{App, Busy, Level};
+use crate::tui::app::{App, Busy, Focus, Level};
 use crate::tui::messages::{TaskKind, verified_summary};
 use crate::view::discovery::{Tone, answered, rows};
 use crate::view::time::{ago, local_time, relative_expiry, span};
@@ -67,7 +67,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let visible = area.height.saturating_sub(2) as usize;
     let max_scroll = lines.len().saturating_sub(visible);
     let scroll = (app.detail_scroll as usize).min(max_scroll);
+    let focused = app.focus == Focus::Details;
     let more = match (scroll > 0, scroll < max_scroll) {
+        (_, true) if !focused => " · Tab to scroll ",
         (false, true) => " · PgDn more ",
         (true, true) => " · PgUp/PgDn more ",
         (true, false) => " · PgUp back ",
@@ -75,7 +77,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     };
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
-        .border_style(theme.dim())
+        .border_style(theme.border(focused))
         .title(format!(" {}{more}", account.name));
     frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)).block(block), area);
 }

@@ -34,3 +34,18 @@ pub fn layout(area: Rect) -> Areas {
         footer,
     }
 }
+
+/// The first row to show of `count`, `rows` at a time, so that `selected` is in view: `top` when it already
+/// is, else as little movement as brings it in; never past the last page. Drawing uses it too, since a
+/// filter or a resize can move the selection without a key.
+pub fn list_top(top: usize, selected: usize, rows: usize, count: usize) -> usize {
+    let rows = rows.max(1);
+    let top = top.min(count.saturating_sub(rows));
+    if selected < top {
+        selected
+    } else if selected >= top + rows {
+        selected + 1 - rows
+    } else {
+        top
+    }
+}

@@ -8,8 +8,9 @@ use ratatui::style::Color;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph};
 
+use super::layout::list_top;
 use super::theme::{SPINNER, Theme};
-use crate::tui::app::App;
+use crate::tui::app::{App, Focus};
 use crate::tui::messages::TaskKind;
 use crate::view::time::time_left;
 
@@ -54,13 +55,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     };
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
-        .border_style(theme.border(true))
+        .border_style(theme.border(app.focus == Focus::List))
         .title(title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let height = inner.height as usize;
-    // Keep the selection in view.
-    let first = selected.map_or(0, |s| s.saturating_sub(height.saturating_sub(1)));
+    // Where the movement keys left the list, with the selection in view.
+    let first = selected.map_or(0, |s| list_top(app.list_top, s, height, visible.len()));
     let width = inner.width as usize;
     // badge (10) + space + name + [space + host] + space + time left (7); the host goes first when narrow.
     let left_w = 7;

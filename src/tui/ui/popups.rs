@@ -29,31 +29,32 @@ fn popup_block(title: &str, theme: &Theme) -> Block<'static> {
 }
 
 pub fn draw_help(frame: &mut Frame, area: Rect, scroll: u16, theme: &Theme) {
-    let mut lines: Vec<Line> = MAIN
-        .iter()
-        .map(|b| {
-            Line::from(vec![
-                Span::styled(format!("{:>7}  ", b.label), theme.key()),
-                Span::raw(b.description),
-            ])
-        })
-        .collect();
+    let inner_width = usize::from(centered(area, 88, 0).width.saturating_sub(4)).max(20);
+    // The key column is 9 wide; a description too long for the line goes on under itself.
+    let mut lines: Vec<Line> = Vec::new();
+    for b in MAIN {
+        for (i, chunk) in mcp_accounts::text::wrap(b.description, inner_width - 9)
+            .into_iter()
+            .enumerate()
+        {
+            let key = if i == 0 { b.label } else { "" };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{key:>7}  "), theme.key()),
+                Span::raw(chunk),
+            ]));
+        }
+    }
     lines.push(Line::default());
-    lines.push(Line::from(Span::styled(
+    for note in [
         "Statuses: valid · expiring (< 5 min) · expired · none · error",
-        theme.dim(),
-    )));
-    lines.push(Line::from(Span::styled("Esc, q or ? closes this help.", theme.dim())));
-    let rect = centered(area, 88, lines.len() as u16 + 2);
-    let inner_width = usize::from(rect.width.saturating_sub(4)).max(8);
-    let total: u16 = lines
-        .iter()
-        .map(|line| {
-            let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
-            mcp_accounts::text::wrap(&text, inner_width).len().max(1) as u16
-        })
-        .sum();
-    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
+        "Esc, q or ? closes this help.",
+    ] {
+        for chunk in mcp_accounts::text::wrap(note, inner_width) {
+            lines.push(Line::from(Span::styled(chunk, theme.dim())));
+        }
+    }
+    let total = lines.len() as u16;
+    let rect = centered(area, 88, total + 2);
     let visible = rect.height.saturating_sub(2);
     let scroll = scroll.min(total.saturating_sub(visible));
     let title = if total > visible {
@@ -63,7 +64,12 @@ pub fn draw_help(frame: &mut Frame, area: Rect, scroll: u16, theme: &Theme) {
         "Keys".to_owned()
     };
     frame.render_widget(Clear, rect);
-    frame.render_widget(paragraph.scroll((scroll, 0)).block(popup_block(&title, theme)), rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .scroll((scroll, 0))
+            .block(popup_block(&title, theme)),
+        rect,
+    );
 }
 
 /// The whole activity log, at its newest end; `up` lines scrolled back (j/k/PgUp/PgDn/g/G).
