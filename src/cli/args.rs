@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use super::complete::{account_names, client_names};
+
 /// See and fix the OAuth accounts of your remote MCP servers.
 ///
 /// Without a command, opens the terminal UI (or prints the list when the output is not a terminal).
@@ -49,11 +51,13 @@ pub enum Command {
     /// Remove a server and everything stored for it (run logout first to revoke its token)
     Remove {
         /// The server's name
+        #[arg(add = account_names())]
         name: String,
     },
     /// Run OAuth discovery now, store and print the metadata
     Discover {
         /// The server's name
+        #[arg(add = account_names())]
         name: String,
         /// Print the whole discovery result as JSON
         #[arg(long)]
@@ -64,7 +68,7 @@ pub enum Command {
     /// Refresh tokens now
     Refresh {
         /// The server's name
-        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        #[arg(required_unless_present = "all", conflicts_with = "all", add = account_names())]
         name: Option<String>,
         /// Refresh every logged-in account, concurrently
         #[arg(long)]
@@ -73,6 +77,7 @@ pub enum Command {
     /// Revoke the token at the server (RFC 7009), then delete it here; the client registration stays
     Logout {
         /// The server's name
+        #[arg(add = account_names())]
         name: String,
         /// Only delete the token here; do not contact the server
         #[arg(long)]
@@ -81,6 +86,7 @@ pub enum Command {
     /// Print a valid access token, refreshing it first when it expires within 60 s
     Token {
         /// The server's name
+        #[arg(add = account_names())]
         name: String,
         /// How to print it: the bare token, `Bearer TOKEN`, `{"Authorization":"Bearer TOKEN"}` (Claude
         /// Code's headersHelper), or `export MCP_ACCOUNTS_TOKEN=TOKEN` for a shell
@@ -95,12 +101,12 @@ pub enum Command {
     /// Make a client use mcp-accounts for these accounts: writes its configuration entry (a diff is shown
     /// and a backup kept)
     Connect(ConnectArgs),
-    /// Print a shell completion script: bash, zsh, fish or powershell (e.g. `source <(mcp-accounts
-    /// completions bash)`)
+    /// Print a shell completion script: bash, zsh, fish, elvish or powershell (e.g. `source
+    /// <(mcp-accounts completions bash)`); it completes account names from the database too
     Completions {
         /// The shell
         #[arg(value_enum)]
-        shell: clap_complete::Shell,
+        shell: CompletionShell,
     },
     /// Print the manual page (roff), e.g. `mcp-accounts man | man -l -`
     Man,
@@ -108,6 +114,7 @@ pub enum Command {
     /// and how many tools, resources and prompts it offers
     Verify {
         /// The server's name
+        #[arg(add = account_names())]
         name: String,
         /// Print JSON
         #[arg(long)]
@@ -116,6 +123,7 @@ pub enum Command {
     /// Exit 0 when every account shown is usable, 1 when any needs action (never the network)
     Status {
         /// Only this server
+        #[arg(add = account_names())]
         name: Option<String>,
         /// Print JSON
         #[arg(long)]
@@ -147,6 +155,16 @@ pub struct AddArgs {
     pub client_metadata_url: Option<String>,
 }
 
+/// The shells `completions` writes a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    Powershell,
+}
+
 /// When to colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ColorChoice {
@@ -174,6 +192,7 @@ pub enum TokenFormat {
 #[derive(Debug, Args)]
 pub struct ProxyArgs {
     /// The server's name
+    #[arg(add = account_names())]
     pub name: String,
     /// An extra header for every request, as NAME:VALUE (repeat for several), as mcp-remote takes it
     #[arg(long = "header", value_name = "NAME:VALUE")]
@@ -192,15 +211,17 @@ pub struct ImportArgs {
     #[arg(long)]
     pub apply: bool,
     /// Only this client's files: claude-code, claude-desktop, cursor, vscode, codex, gemini, windsurf, zed
-    #[arg(long, value_name = "CLIENT")]
+    #[arg(long, value_name = "CLIENT", add = client_names())]
     pub from: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
     /// The client: claude-code, claude-desktop, cursor, vscode, codex, gemini, windsurf, zed
+    #[arg(add = client_names())]
     pub client: String,
     /// The accounts to connect
+    #[arg(add = account_names())]
     pub names: Vec<String>,
     /// Show the change without writing it
     #[arg(long, conflicts_with = "undo")]
@@ -216,6 +237,7 @@ pub struct ConnectArgs {
 #[derive(Debug, Args)]
 pub struct LoginArgs {
     /// The server's name
+    #[arg(add = account_names())]
     pub name: String,
     /// Do not start a browser; only print the URL
     #[arg(long)]

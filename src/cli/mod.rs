@@ -6,6 +6,7 @@ pub mod args;
 pub mod auth;
 pub mod clients;
 pub mod common;
+pub mod complete;
 pub mod login;
 pub mod mcp;
 pub mod output;
@@ -21,6 +22,7 @@ use mcp_accounts::store::location::database_location;
 
 /// Run the program with the process's arguments.
 pub fn main() -> ExitCode {
+    complete::answer_if_asked(<Cli as clap::CommandFactory>::command);
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return clap_error(e),
@@ -75,9 +77,9 @@ pub fn run(cli: Cli) -> CommandResult {
         Some(Command::Verify { name, json }) => mcp::verify(&location, &name, json),
         Some(Command::Import(args)) => clients::import(&location, args),
         Some(Command::Completions { shell }) => {
-            let mut command = <Cli as clap::CommandFactory>::command();
-            let mut script = Vec::new();
-            clap_complete::generate(shell, &mut command, "mcp-accounts", &mut script);
+            let name = clap::ValueEnum::to_possible_value(&shell).map(|v| v.get_name().to_owned());
+            let script = complete::script(name.as_deref().unwrap_or("bash"))
+                .map_err(|e| CliError::Failed(format!("cannot write the completion script: {e}")))?;
             output::print_raw(&script)?;
             Ok(ExitCode::SUCCESS)
         }

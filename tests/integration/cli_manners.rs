@@ -90,24 +90,107 @@ fn a_chosen_database_path_is_created_one_directory_deep_and_says_where() {
     );
 }
 
+/// What bash offers for the last of `words` with the script `completions bash` printed loaded, as the
+/// Tab key would ask for it.
+fn bash_completes(sb: &Sandbox, script: &std::path::Path, words: &[&str], env: &[(&str, &str)]) -> Vec<String> {
+    let driver = r#"source "$1"; shift
+COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 )); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+_clap_complete_mcp_accounts mcp-accounts "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+printf '%s\n' "${COMPREPLY[@]}""#;
+    let mut bash = std::process::Command::new("bash");
+    bash.arg("-c")
+        .arg(driver)
+        .arg("bash")
+        .arg(script)
+        .args(words)
+        .env_remove("MCP_ACCOUNTS_DB")
+        .env("HOME", sb.dir.path())
+        .env("XDG_DATA_HOME", sb.dir.path().join("xdg"))
+        .envs(env.iter().copied());
+    let out = bash.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "a completion prints no error");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The completion script calls the program back, so subcommands, options and values complete from the
+/// parser's own definitions, and account names from the database the line names (`--db`, else
+/// MCP_ACCOUNTS_DB) as it is when Tab is pressed.
 #[test]
-fn completions_and_the_manual_come_from_the_same_definitions() {
+fn completions_offer_the_account_names_of_the_database() {
     let sb = Sandbox::new();
-    let bash = sb.ok(&["completions", "bash"]).stdout;
-    for word in ["proxy", "connect", "verify", "--callback-port", "headers-json"] {
-        assert!(bash.contains(word), "bash completion lacks {word}");
+    for name in ["acct-01", "acct-02", "work"] {
+        sb.ok(&["add", name, "https://a.example/mcp"]);
     }
     let script = sb.path("completion.bash");
-    fs::write(&script, &bash).unwrap();
-    let checked = std::process::Command::new("bash")
-        .arg("-n")
-        .arg(&script)
-        .status()
-        .unwrap();
-    assert!(checked.success(), "bash -n accepts the script");
-    for shell in ["zsh", "fish", "powershell"] {
-        assert!(sb.ok(&["completions", shell]).stdout.contains("connect"), "{shell}");
+    fs::write(&script, sb.ok(&["completions", "bash"]).stdout).unwrap();
+    let db = sb.db.to_str().unwrap();
+    let complete = |words: &[&str]| bash_completes(&sb, &script, words, &[]);
+
+    assert_eq!(
+        complete(&["mcp-accounts", "--db", db, "login", "ac"]),
+        ["acct-01", "acct-02"]
+    );
+    let after_client = complete(&["mcp-accounts", "--db", db, "connect", "cursor", ""]);
+    assert_eq!(
+        after_client[..3],
+        ["acct-01", "acct-02", "work"],
+        "the names, then the options: {after_client:?}"
+    );
+    assert_eq!(complete(&["mcp-accounts", "--db", db, "refresh", "w"]), ["work"]);
+    assert_eq!(
+        bash_completes(
+            &sb,
+            &script,
+            &["mcp-accounts", "verify", "w"],
+            &[("MCP_ACCOUNTS_DB", db)]
+        ),
+        ["work"],
+        "the database of MCP_ACCOUNTS_DB"
+    );
+    let subcommands = complete(&["mcp-accounts", "lo"]);
+    assert!(
+        subcommands.contains(&"login".to_owned()) && subcommands.contains(&"logout".to_owned()),
+        "{subcommands:?}"
+    );
+    assert_eq!(complete(&["mcp-accounts", "connect", "cu"]), ["cursor"]);
+    assert_eq!(
+        complete(&["mcp-accounts", "token", "work", "--format", "h"]),
+        ["headers-json"]
+    );
+    assert_eq!(
+        complete(&["mcp-accounts", "login", "work", "--callback-p"]),
+        ["--callback-port"]
+    );
+
+    // No database there: nothing offered, nothing said, nothing created.
+    let missing = sb.path("typo/accounts.db");
+    assert!(complete(&["mcp-accounts", "--db", missing.to_str().unwrap(), "login", "a"]).is_empty());
+    assert!(!sb.path("typo").exists());
+
+    // The other shells' scripts call the same program back with their own name; fish's answer is one line
+    // per name.
+    let program = env!("CARGO_BIN_EXE_mcp-accounts");
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let text = sb.ok(&["completions", shell]).stdout;
+        assert!(text.contains(program) && text.contains(shell), "{shell}: {text}");
     }
+    let fish = std::process::Command::new(program)
+        .args(["--", "mcp-accounts", "--db", db, "remove", "acct"])
+        .env("COMPLETE", "fish")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&fish.stdout), "acct-01\nacct-02\n");
+    assert_eq!(sb.run(&["completions", "tcsh"]).code, 2);
+}
+
+#[test]
+fn the_manual_comes_from_the_same_definitions() {
+    let sb = Sandbox::new();
     let man = sb.ok(&["man"]).stdout;
     assert!(
         man.starts_with(".ie") && man.contains(".TH mcp-accounts 1"),
@@ -115,7 +198,6 @@ fn completions_and_the_manual_come_from_the_same_definitions() {
         &man[..80]
     );
     assert!(man.contains("proxy") && man.contains("MCP_ACCOUNTS_DB"));
-    assert_eq!(sb.run(&["completions", "tcsh"]).code, 2);
 }
 
 #[test]
