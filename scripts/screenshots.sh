@@ -32,12 +32,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_server() { # TTL: starts a demo server (in this shell, so cleanup can stop it)
-  "$demo" --token-ttl "$1" >"$work/server-$1.url" 2>/dev/null &
+start_server() { # NAME ADDRESS TTL: a demo server of its own for one account, on its own loopback address
+  # (all of 127.0.0.0/8 is this machine), so each row shows a host of its own
+  "$demo" --listen "$2" --token-ttl "$3" >"$work/server-$1.url" 2>/dev/null &
   pids+=($!)
 }
 
-url_of() { # TTL -> the MCP URL the server printed
+url_of() { # NAME -> the MCP URL its server printed
   for _ in $(seq 100); do
     [ -s "$work/server-$1.url" ] && break
     sleep 0.05
@@ -45,22 +46,20 @@ url_of() { # TTL -> the MCP URL the server printed
   head -1 "$work/server-$1.url"
 }
 
-start_server 3600
-start_server 200
-short_pid=${pids[-1]}
-start_server 2
-long=$(url_of 3600)
-short=$(url_of 200)
-brief=$(url_of 2)
+start_server calendar 127.0.0.2 3600
+start_server notes 127.0.0.3 3600
+start_server search 127.0.0.4 2
+start_server tickets 127.0.0.5 200
+tickets_pid=${pids[-1]}
+start_server wiki 127.0.0.6 3600
 
 export MCP_ACCOUNTS_DB=$work/accounts.db
 export BROWSER=$root/tests/support/scripted_browser.py
 export HOME=$work
-"$bin" add calendar "$long" --scope mcp:tools >/dev/null
-"$bin" add notes "$long" >/dev/null
-"$bin" add search "$brief" >/dev/null
-"$bin" add tickets "$short" >/dev/null
-"$bin" add wiki "$long" >/dev/null
+"$bin" add calendar "$(url_of calendar)" --scope mcp:tools >/dev/null
+for name in notes search tickets wiki; do
+  "$bin" add "$name" "$(url_of "$name")" >/dev/null
+done
 for name in calendar notes search tickets; do
   SCRIPTED_BROWSER_MODE=normal "$bin" login "$name" >/dev/null 2>&1
 done
@@ -69,7 +68,7 @@ done
 "$bin" connect cursor notes --command mcp-accounts >/dev/null
 sleep 3 # let the 2-second token of "search" expire
 # The server of "tickets" goes away: refreshing it is the error shot.
-kill "$short_pid" 2>/dev/null || true
+kill "$tickets_pid" 2>/dev/null || true
 
 # The TUI, with a browser that never completes a login (for the "login in progress" shot).
 tmux -L "$socket" -f /dev/null new-session -d -x "$cols" -y "$rows" \

@@ -80,7 +80,7 @@ pub fn open_browser(url: &Url) -> Result<(), BrowserError> {
                 std::thread::spawn(move || child.wait());
                 return Ok(());
             }
-            Err(e) => last = Some((program, short(&e.to_string()))),
+            Err(e) => last = Some((program, short(&mcp_accounts::text::plain_error(&e.to_string())))),
         }
     }
     let (program, reason) = last.unwrap_or_else(|| ("$BROWSER".to_owned(), "it names no program".to_owned()));

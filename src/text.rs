@@ -102,6 +102,22 @@ pub fn shorten(text: &str) -> String {
     }
 }
 
+/// An operating system's error text as part of a sentence: "Connection refused (os error 111)" becomes
+/// "connection refused". The error number says nothing to a person; the capital sits mid-sentence.
+pub fn plain_error(text: &str) -> String {
+    let text = match text.rfind(" (os error ") {
+        Some(at) if text.ends_with(')') => &text[..at],
+        _ => text,
+    };
+    let mut chars = text.chars();
+    match (chars.next(), chars.next()) {
+        (Some(first), Some(second)) if first.is_uppercase() && second.is_lowercase() => {
+            first.to_lowercase().chain(text[first.len_utf8()..].chars()).collect()
+        }
+        _ => text.to_owned(),
+    }
+}
+
 /// The number of terminal cells `text` takes.
 pub fn width(text: &str) -> usize {
     UnicodeWidthStr::width(text)
@@ -181,6 +197,18 @@ pub fn wrap(text: &str, cells: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_operating_system_error_reads_as_part_of_a_sentence() {
+        assert_eq!(plain_error("Connection refused (os error 111)"), "connection refused");
+        assert_eq!(
+            plain_error("No such file or directory (os error 2)"),
+            "no such file or directory"
+        );
+        assert_eq!(plain_error("TLS handshake failed"), "TLS handshake failed");
+        assert_eq!(plain_error("dns error (os error"), "dns error (os error");
+        assert_eq!(plain_error(""), "");
+    }
 
     #[test]
     fn escapes_and_controls_become_spaces() {

@@ -352,15 +352,15 @@ impl HttpClient {
                 timeout: self.config.timeout,
             };
         }
-        // The innermost cause is the useful part ("Connection refused (os error 111)", a TLS failure…);
-        // reqwest's own text repeats the URL.
+        // The innermost cause is the useful part ("connection refused", a TLS failure…); reqwest's own
+        // text repeats the URL.
         let mut cause: &dyn std::error::Error = e;
         while let Some(next) = cause.source() {
             cause = next;
         }
         Error::Unreachable {
             url: shown.to_owned(),
-            detail: sanitize(&cause.to_string()),
+            detail: sanitize(&crate::text::plain_error(&cause.to_string())),
         }
     }
 

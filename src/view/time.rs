@@ -32,7 +32,7 @@ pub fn relative_expiry(expires_at: Option<i64>, has_token: bool, now: i64) -> St
         (false, _) => "-".to_owned(),
         (true, None) => "no expiry".to_owned(),
         (true, Some(at)) if at > now => format!("in {}", span(at - now)),
-        (true, Some(at)) => format!("expired {} ago", span(now - at)),
+        (true, Some(at)) => format!("expired {}", ago(at, now)),
     }
 }
 
@@ -44,8 +44,11 @@ pub fn expiry_phrase(expires_at: Option<i64>, now: i64) -> String {
     }
 }
 
-/// How long ago `at` was: `5m ago`.
+/// How long ago `at` was: `5m ago`; `just now` within the second (not `0s ago`).
 pub fn ago(at: i64, now: i64) -> String {
+    if now <= at {
+        return "just now".to_owned();
+    }
     format!("{} ago", span(now - at))
 }
 
@@ -110,7 +113,9 @@ mod tests {
             relative_expiry(Some(now - 2 * 86_400 - 3 * 3600), true, now),
             "expired 2d 3h ago"
         );
-        assert_eq!(relative_expiry(Some(now), true, now), "expired 0s ago");
+        assert_eq!(relative_expiry(Some(now), true, now), "expired just now");
+        assert_eq!(ago(now, now), "just now");
+        assert_eq!(ago(now - 1, now), "1s ago");
         assert_eq!(relative_expiry(None, true, now), "no expiry");
         assert_eq!(relative_expiry(None, false, now), "-");
         assert_eq!(expiry_phrase(Some(now + 42 * 60), now), "expires in 42m");

@@ -208,6 +208,6 @@ fn browser_may_name_arguments_and_several_programs_and_a_failed_start_is_one_lin
         .unwrap_or_else(|| panic!("{run}"));
     assert_eq!(
         line,
-        "could not open a browser (/no/such/browser: No such file or directory (os error 2)); open the URL yourself"
+        "could not open a browser (/no/such/browser: no such file or directory); open the URL yourself"
     );
 }

@@ -18,13 +18,23 @@ and a last line "done" when the browser exits, however it exits (the program tha
 finished first, so tests wait for that line).
 """
 import http.client
+import ipaddress
 import os
 import sys
 import urllib.parse
 
 MODE = os.environ.get("SCRIPTED_BROWSER_MODE", "normal")
 LOG = os.environ.get("SCRIPTED_BROWSER_LOG")
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def is_loopback(host):
+    """This machine: localhost, or an address in 127.0.0.0/8 or ::1."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def log(line):
@@ -35,7 +45,7 @@ def log(line):
 
 def get(url):
     parts = urllib.parse.urlsplit(url)
-    if parts.scheme != "http" or parts.hostname not in LOOPBACK:
+    if parts.scheme != "http" or not is_loopback(parts.hostname):
         log(f"refused {parts.scheme}://{parts.hostname}")
         sys.exit(3)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)

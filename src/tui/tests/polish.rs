@@ -224,3 +224,26 @@ fn the_activity_log_scrolls_back_to_its_first_entry() {
     app.update(ch('q'));
     assert!(app.popup.is_none());
 }
+
+/// A message longer than the status line ends in an ellipsis instead of stopping at the edge, and an
+/// error from the operating system reads as words: no "(os error 111)".
+#[test]
+fn a_long_status_message_is_cut_with_an_ellipsis() {
+    let mut app = app_with(mixed());
+    select(&mut app, "notes");
+    app.update(ch('r'));
+    app.update(Event::Task(TaskEvent::Done {
+        name: "notes".into(),
+        kind: TaskKind::Refresh,
+        outcome: Err(Failure::Session(session::Error::Protocol(oauth::Error::Unreachable {
+            url: "http://127.0.0.5:36815/token".into(),
+            detail: mcp_accounts::text::plain_error("Connection refused (os error 111)"),
+        }))),
+    }));
+    let backend = screen(&app, 80, 24);
+    let status: String = (0..80u16).map(|x| backend.buffer()[(x, 22)].symbol()).collect();
+    assert_eq!(
+        status,
+        "notes: refresh failed: cannot reach http://127.0.0.5:36815/token: connection re…"
+    );
+}

@@ -1,7 +1,7 @@
 //! The bottom of the screen: the activity pane (the newest log entries), the status line, and the footer of
 //! key hints for whatever has the keyboard.
 
-use mcp_accounts::text::{clean, wrap};
+use mcp_accounts::text::{clean, fit, wrap};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -74,7 +74,12 @@ pub fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Span::styled("█", theme.dim()),
         ])
     } else if let Some(m) = &app.status {
-        Line::from(Span::styled(clean(&m.text).into_owned(), theme.level(m.level)))
+        // Cut with an ellipsis, so a long message does not just stop at the edge (the whole of it is in
+        // the activity pane above).
+        Line::from(Span::styled(
+            fit(&clean(&m.text), area.width as usize),
+            theme.level(m.level),
+        ))
     } else {
         Line::default()
     };

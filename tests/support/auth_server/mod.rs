@@ -163,6 +163,9 @@ pub struct Options {
     pub device_slow_down: bool,
     /// `prompt_values_supported` in the metadata (OpenID).
     pub prompt_values: Option<Vec<&'static str>>,
+    /// The loopback address to listen on (all of 127.0.0.0/8 is this machine: the demo servers of the
+    /// screenshots take one each, so that each account shows a host of its own).
+    pub listen: std::net::Ipv4Addr,
 }
 
 impl Default for Options {
@@ -209,6 +212,7 @@ impl Default for Options {
             device_code_ttl_secs: 60,
             device_slow_down: false,
             prompt_values: None,
+            listen: std::net::Ipv4Addr::LOCALHOST,
         }
     }
 }
@@ -336,9 +340,10 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// Start on 127.0.0.1 with a free port, on a thread of its own (usable from sync and async tests).
+    /// Start on 127.0.0.1 (or the address of `opts.listen`) with a free port, on a thread of its own
+    /// (usable from sync and async tests).
     pub fn start(opts: Options) -> TestServer {
-        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let std_listener = std::net::TcpListener::bind((opts.listen, 0)).unwrap();
         std_listener.set_nonblocking(true).unwrap();
         let addr = std_listener.local_addr().unwrap();
         let inner = Arc::new(Inner {
