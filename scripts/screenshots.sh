@@ -75,12 +75,14 @@ tmux -L "$socket" -f /dev/null new-session -d -x "$cols" -y "$rows" \
   "env TERM=xterm-256color SCRIPTED_BROWSER_MODE=ignore MCP_ACCOUNTS_DB=$MCP_ACCOUNTS_DB BROWSER=$BROWSER $bin"
 
 capture() { tmux -L "$socket" capture-pane -p -e -N -t 0; }
+# The text alone, for waiting on words (with colours, an escape sequence sits between a label and its value).
+text() { tmux -L "$socket" capture-pane -p -t 0; }
 
 # Wait for TEXT, then for the screen to stay the same for 100 ms.
 settle() {
   local text=$1 before after
   for _ in $(seq 200); do
-    capture | grep -qF -- "$text" && break
+    text | grep -qF -- "$text" && break
     sleep 0.05
   done
   before=$(capture)
@@ -89,6 +91,15 @@ settle() {
     after=$(capture)
     [ "$before" = "$after" ] && break
     before=$after
+  done
+}
+
+# Wait until TEXT is off the screen (an Escape must be taken alone: a key right behind it would be read
+# as Alt and that key).
+gone() {
+  for _ in $(seq 200); do
+    text | grep -qF -- "$1" || return 0
+    sleep 0.05
   done
 }
 
@@ -125,6 +136,7 @@ keys '?'
 settle "╭ Keys"
 shot help
 keys Escape
+gone "╭ Keys"
 
 keys j
 settle "╭ notes"
