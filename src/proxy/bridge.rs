@@ -1,7 +1,8 @@
 //! One client's messages to the server and the server's answers back: the Streamable HTTP transport
 //! (a POST per message, answers as JSON or as an event stream, the session id and protocol version
 //! headers, the GET stream for what the server sends unasked), the older HTTP+SSE transport when the
-//! server refuses the first POST, and a step-up login when a request needs more scopes.
+//! server refuses the first POST, a step-up login when a request needs more scopes, and a new session when
+//! the server ends one ([`renew`]).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,6 +15,8 @@ use mcp_accounts::text::clean;
 use serde_json::value::RawValue;
 use tokio_util::sync::CancellationToken;
 use url::Url;
+
+mod renew;
 
 use super::stream::{Output, send};
 use crate::mcp::events::{EventStream, read_body};
@@ -55,6 +58,10 @@ struct State {
     session_id: Option<String>,
     version: Option<String>,
     initialize_id: Option<String>,
+    /// The client's `initialize` and `notifications/initialized`, as sent: said again to the server when
+    /// it ends the session (a 404), to begin a new one.
+    initialize: Option<Vec<u8>>,
+    initialized: Option<Vec<u8>>,
     /// The message endpoint of the older HTTP+SSE transport, once the server named it.
     legacy: Option<Url>,
     get_stream: Option<tokio::task::JoinHandle<()>>,
@@ -72,6 +79,8 @@ pub struct Bridge {
     pub stop: CancellationToken,
     state: Mutex<State>,
     step_up: tokio::sync::Mutex<()>,
+    /// Held while a new session is begun: messages wait for it rather than go without a session id.
+    renewing: tokio::sync::Mutex<()>,
 }
 
 /// How a request failed before the server answered it.
@@ -99,6 +108,7 @@ impl Bridge {
             stop: CancellationToken::new(),
             state: Mutex::new(State::default()),
             step_up: tokio::sync::Mutex::new(()),
+            renewing: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -127,37 +137,68 @@ impl Bridge {
             request: probe.is_request(),
             method: probe.method.as_deref().unwrap_or_default().to_owned(),
         };
-        if sent.method == "initialize" {
-            self.state().initialize_id = sent.id_key.clone();
+        match sent.method.as_str() {
+            "initialize" => {
+                let mut state = self.state();
+                state.initialize_id = sent.id_key.clone();
+                state.initialize = Some(raw.clone());
+            }
+            "notifications/initialized" => self.state().initialized = Some(raw.clone()),
+            _ => {}
         }
-        let request = self.post(&probe, raw.clone());
         drop(probe);
-        let response = match self.send_stepping_up(&request).await {
+        // Not while a new session is being begun: the message would go without a session id.
+        drop(self.renewing.lock().await);
+        let (request, session) = self.post(&raw);
+        let mut response = match self.send_stepping_up(&request).await {
             Ok(response) => response,
             Err(failure) => {
                 self.fail(&sent, failure);
                 return Ok(());
             }
         };
+        // The server ended the session (it restarted, say): the spec has the client begin a new one with
+        // a new `initialize`. The client already has its answer, so the proxy does that for it and sends
+        // the message again, once.
+        let renewable = sent.method != "initialize" && !sent.method.is_empty();
+        if response.status == 404
+            && renewable
+            && let Some(ended) = session
+        {
+            if let Err(reason) = self.renew(&ended).await {
+                let message = format!("the server ended the MCP session (HTTP 404) and a new one failed: {reason}");
+                self.refuse(&sent, TRANSPORT_FAILED, &message);
+                return Ok(());
+            }
+            response = match self.send_stepping_up(&self.post(&raw).0).await {
+                Ok(response) => response,
+                Err(failure) => {
+                    self.fail(&sent, failure);
+                    return Ok(());
+                }
+            };
+        }
         self.answer(response, &sent, first).await
     }
 
-    /// The POST of a message, with the transport's headers.
-    fn post(&self, probe: &Probe<'_>, raw: Vec<u8>) -> AuthorizedRequest {
+    /// The POST of a message, with the transport's headers; and the session id it carries.
+    fn post(&self, raw: &[u8]) -> (AuthorizedRequest, Option<String>) {
         let state = self.state();
         let mut request = AuthorizedRequest::new(Method::POST);
         request.target = state.legacy.clone();
-        request.body = Some(raw);
+        request.body = Some(raw.to_vec());
         request.wait = Some(ANSWER_WAIT);
         let headers = &mut request.headers;
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(ACCEPT, HeaderValue::from_static(ACCEPT_BOTH));
+        let probe = Probe::read(raw);
         let version = probe
-            .meta_version()
+            .as_ref()
+            .and_then(Probe::meta_version)
             .map(str::to_owned)
             .or_else(|| state.version.clone());
         self.common_headers(headers, &state, version.as_deref());
-        if state.legacy.is_none() && version.is_some() {
+        if let Some(probe) = probe.filter(|_| state.legacy.is_none() && version.is_some()) {
             // 2026-07-28: the method and name ride in headers too, for the server's routing.
             if let Some(method) = probe.method.as_deref().and_then(|m| HeaderValue::from_str(m).ok()) {
                 headers.insert("mcp-method", method);
@@ -166,7 +207,7 @@ impl Bridge {
                 headers.insert("mcp-name", name);
             }
         }
-        request
+        (request, state.session_id.clone().filter(|_| state.legacy.is_none()))
     }
 
     fn common_headers(&self, headers: &mut HeaderMap, state: &State, version: Option<&str>) {
@@ -242,8 +283,14 @@ impl Bridge {
 
     /// Answer the client's request with an error for `failure` (a notification's failure is logged).
     fn fail(&self, sent: &Sent, failure: Failure) {
+        let (code, message) = self.failure_words(failure);
+        self.refuse(sent, code, &message);
+    }
+
+    /// The JSON-RPC error code and the words for `failure`.
+    fn failure_words(&self, failure: Failure) -> (i64, String) {
         let name = &self.settings.name;
-        let (code, message) = match failure {
+        match failure {
             Failure::Session(e) => {
                 let code = if matches!(e, mcp_accounts::session::Error::NeedsLogin { .. }) {
                     NEEDS_LOGIN
@@ -264,8 +311,7 @@ impl Bridge {
                 )
             }
             Failure::Other(text) => (TRANSPORT_FAILED, text),
-        };
-        self.refuse(sent, code, &message);
+        }
     }
 
     fn refuse(&self, sent: &Sent, code: i64, message: &str) {

@@ -221,6 +221,95 @@ fn a_request_of_the_server_reaches_the_client_and_its_answer_goes_back() {
     assert_eq!(sessions[2], sessions[1], "the answer goes in the same session");
 }
 
+/// A server that forgets its sessions (a restart) answers 404 to the old session id. The proxy begins a
+/// new session with the client's own `initialize` and `notifications/initialized` and sends the request
+/// again, so the client's call succeeds without the client knowing; for both kinds of answer.
+#[test]
+fn a_session_the_server_ended_is_begun_again_and_the_request_goes_through() {
+    for transport in [McpTransport::Json, McpTransport::EventStream] {
+        let (sb, server) = logged_in(Options {
+            mcp_transport: transport,
+            ..Options::default()
+        });
+        let mut proxy = Proxy::start(sb.cmd(&["proxy", "test"]));
+        assert!(proxy.call(1, "initialize", initialize())["result"].is_object());
+        proxy.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+        assert!(proxy.call(2, "tools/list", json!({}))["result"].is_object());
+        server.end_mcp_sessions();
+        let call = proxy.call(
+            3,
+            "tools/call",
+            json!({"name": "echo", "arguments": {"text": "after a restart"}}),
+        );
+        assert_eq!(
+            call["result"]["content"][0]["text"], "echo: after a restart",
+            "{transport:?}: {call}"
+        );
+        assert!(proxy.call(4, "tools/list", json!({}))["result"].is_object());
+        // Again, with two requests on their way at once: one new session, both answered.
+        server.end_mcp_sessions();
+        proxy.send(&json!({"jsonrpc": "2.0", "id": 5, "method": "tools/list"}));
+        proxy.send(&json!({"jsonrpc": "2.0", "id": 6, "method": "tools/list"}));
+        // They may come back in either order, with the server's notifications among them.
+        let mut answered = Vec::new();
+        while answered.len() < 2 {
+            let message = proxy.recv(Duration::from_secs(10));
+            if message.get("method").is_some() {
+                continue; // what the server says on the way
+            }
+            assert!(message["result"].is_object(), "{transport:?}: {message}");
+            answered.push(message["id"].clone());
+        }
+        answered.sort_by_key(|id| id.as_i64());
+        assert_eq!(answered, [json!(5), json!(6)]);
+        let (code, _, stderr) = proxy.close();
+        assert_eq!(code, 0, "{stderr}");
+        assert!(
+            stderr.contains("the server ended the MCP session (HTTP 404); beginning a new one"),
+            "{stderr}"
+        );
+
+        let (methods, sessions, versions, deletes, _) = server.mcp_log();
+        assert_eq!(
+            methods.iter().filter(|m| *m == "initialize").count(),
+            3,
+            "{transport:?}: {methods:?}"
+        );
+        assert_eq!(
+            methods[..8],
+            [
+                "initialize",
+                "notifications/initialized",
+                "tools/list",
+                "tools/call",
+                "initialize",
+                "notifications/initialized",
+                "tools/call",
+                "tools/list"
+            ],
+            "{transport:?}"
+        );
+        let (old, new) = (sessions[1].clone().unwrap(), sessions[5].clone().unwrap());
+        assert_ne!(old, new);
+        assert_eq!(
+            sessions[3].as_deref(),
+            Some(old.as_str()),
+            "the request that got the 404"
+        );
+        assert_eq!(sessions[4], None, "the new initialize goes without a session id");
+        assert!(
+            sessions[5..8].iter().all(|s| s.as_deref() == Some(new.as_str())),
+            "{sessions:?}"
+        );
+        assert_eq!(versions[4], None);
+        assert!(
+            versions[5..8].iter().all(|v| v.as_deref() == Some("2025-06-18")),
+            "{versions:?}"
+        );
+        assert_eq!(deletes, 1, "the new session is deleted on exit");
+    }
+}
+
 #[test]
 fn a_header_given_on_the_command_line_goes_with_every_request() {
     let (sb, server) = logged_in(Options::default());

@@ -1,6 +1,6 @@
 //! Drawing: reads the [`App`] and nothing else (no I/O, no state written back). One file per pane:
 //! [`list`], [`detail`], [`activity`] (the activity pane, the status line and the footer) and [`popups`];
-//! [`layout`] places them and [`theme`] colours them.
+//! [`layout`](mod@layout) places them and [`theme`] colours them.
 //! Every string that came from a server passes through [`mcp_accounts::text::clean`] first, so no escape
 //! sequence from a hostile server reaches the terminal.
 

@@ -51,11 +51,24 @@ pub struct McpLog {
     pub get_streams: usize,
     /// The open HTTP+SSE sessions and where their messages go.
     pub(super) legacy: HashMap<String, tokio::sync::mpsc::UnboundedSender<String>>,
+    /// The session ids handed out.
+    pub(super) issued: Vec<String>,
+    /// Session ids the server has forgotten (a restart): a request with one gets 404.
+    pub(super) ended: Vec<String>,
 }
 
 pub(super) async fn mcp(State(inner): State<Arc<Inner>>, method: Method, headers: HeaderMap, body: Bytes) -> Response {
     if let Some(refused) = check_token(&inner, &headers) {
         return refused;
+    }
+    let session = headers.get("mcp-session-id").and_then(|v| v.to_str().ok());
+    if session.is_some_and(|id| inner.data().mcp.ended.iter().any(|e| e == id)) {
+        if method == Method::POST
+            && let Ok(message) = serde_json::from_slice::<Value>(&body)
+        {
+            log_message(&inner, &headers, &message);
+        }
+        return StatusCode::NOT_FOUND.into_response();
     }
     match (inner.opts.mcp_transport, method) {
         (McpTransport::HttpSse, Method::GET) => legacy_stream(&inner),
@@ -194,6 +207,7 @@ fn post(inner: &Inner, headers: &HeaderMap, body: &[u8]) -> Response {
     if message["method"] == "initialize" {
         let id = inner.next("mcp-session");
         response.headers_mut().insert("mcp-session-id", id.parse().unwrap());
+        inner.data().mcp.issued.push(id);
     }
     response
 }

@@ -524,6 +524,14 @@ impl TestServer {
     pub fn mcp_tenants(&self) -> Vec<Option<String>> {
         self.inner.data().mcp.tenants.clone()
     }
+    /// Forget every MCP session handed out so far, as a restarted server would: requests with their ids
+    /// get 404, and open GET streams end.
+    pub fn end_mcp_sessions(&self) {
+        let mut d = self.inner.data();
+        let issued = std::mem::take(&mut d.mcp.issued);
+        d.mcp.ended.extend(issued);
+        d.mcp.legacy.retain(|key, _| !key.starts_with("get-"));
+    }
     /// Expire every access token now.
     pub fn expire_access_tokens(&self) {
         for (exp, _) in self.inner.data().access.values_mut() {
