@@ -45,13 +45,10 @@ pub fn draw_help(frame: &mut Frame, area: Rect, scroll: u16, theme: &Theme) {
         }
     }
     lines.push(Line::default());
-    for note in [
-        "Statuses: valid · expiring (< 5 min) · expired · none · error",
-        "Esc, q or ? closes this help.",
-    ] {
-        for chunk in mcp_accounts::text::wrap(note, inner_width) {
-            lines.push(Line::from(Span::styled(chunk, theme.dim())));
-        }
+    // How to close it is in the footer ("Esc close"), which is always on screen.
+    let statuses = "Statuses: valid · expiring (< 5 min) · expired · none · error";
+    for chunk in mcp_accounts::text::wrap(statuses, inner_width) {
+        lines.push(Line::from(Span::styled(chunk, theme.dim())));
     }
     let total = lines.len() as u16;
     let rect = centered(area, 88, total + 2);
