@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use mcp_accounts::oauth::scope::validate_scope;
 use mcp_accounts::session::{DeviceFlow, LoginOptions, LoginStep, PastedUrls};
+
+use super::countdown::Countdown;
 use mcp_accounts::store::location::DbLocation;
 use mcp_accounts::text::clean;
 use tokio_util::sync::CancellationToken;
@@ -51,12 +53,13 @@ pub fn login(location: &DbLocation, args: LoginArgs) -> CommandResult {
     };
     let paste = (device != DeviceFlow::Required && (args.paste || stdin_is_terminal)).then(read_pasted_lines);
     let cancel = CancellationToken::new();
+    let countdown = Countdown::new();
     let opts = LoginOptions {
         timeout: Duration::from_secs(args.timeout),
         cancel: cancel.clone(),
         extra_scopes: args.scopes,
         open_browser: (!args.no_browser).then(crate::browser::opener),
-        on_step: Some(reporter(name.clone(), paste.is_some())),
+        on_step: Some(reporter(name.clone(), paste.is_some(), countdown.clone())),
         paste,
         callback_port: args.callback_port,
         prompt: args.prompt,
@@ -72,6 +75,7 @@ pub fn login(location: &DbLocation, args: LoginArgs) -> CommandResult {
             }
         }
     });
+    countdown.stop();
     let outcome = match outcome {
         Err(mcp_accounts::session::Error::Cancelled) => {
             return Err(CliError::Failed(
@@ -107,45 +111,54 @@ fn read_pasted_lines() -> PastedUrls {
     pasted
 }
 
-fn reporter(name: String, paste: bool) -> mcp_accounts::session::StepReporter {
-    Arc::new(move |step| match step {
-        LoginStep::Discovering => eprintln!("discovering the authorization server…"),
-        LoginStep::Registering => eprintln!("registering mcp-accounts as a client…"),
-        LoginStep::WaitingForBrowser { url } => eprintln!("{}", waiting_text(&name, &url, paste)),
-        LoginStep::BrowserNotOpened { reason } => {
-            eprintln!("{}", one_line(&reason))
-        }
-        LoginStep::AnswerRefused { .. } => eprintln!(
-            "an answer that does not belong to this login reached the callback (wrong or missing state) and was refused; still waiting…"
+fn reporter(name: String, paste: bool, countdown: Countdown) -> mcp_accounts::session::StepReporter {
+    Arc::new(move |step| {
+        match step {
+        LoginStep::Discovering => countdown.say("discovering the authorization server…"),
+        LoginStep::Registering => countdown.say("registering mcp-accounts as a client…"),
+        LoginStep::WaitingForBrowser { url } => countdown.say(&waiting_text(&name, &url, paste)),
+        LoginStep::BrowserNotOpened { reason } => countdown.say(&one_line(&reason)),
+        LoginStep::AnswerRefused { .. } => countdown.say(
+            "an answer that does not belong to this login reached the callback (wrong or missing state) and was refused; still waiting…",
         ),
-        LoginStep::PasteRefused { reason } => eprintln!("not taken: {}; still waiting…", one_line(&reason)),
+        LoginStep::PasteRefused { reason } => {
+            countdown.say(&format!("not taken: {}; still waiting…", one_line(&reason)))
+        }
         LoginStep::DeviceCode {
             verification_uri,
             verification_uri_complete,
             user_code,
             expires_in,
         } => {
-            let minutes = expires_in.div_ceil(60);
-            match verification_uri_complete {
-                Some(page) => eprintln!(
-                    "To log in to {name}, open this page on any device and check that it shows the code {}:\n\n  {}\n\nwaiting for you to confirm there (the code is valid for {minutes} min; Ctrl-C cancels)…",
-                    clean(&user_code),
-                    clean(&page)
-                ),
-                None => eprintln!(
-                    "To log in to {name}, open this page on any device and enter the code {}:\n\n  {}\n\nwaiting for you to confirm there (the code is valid for {minutes} min; Ctrl-C cancels)…",
-                    clean(&user_code),
-                    clean(&verification_uri)
-                ),
+            let (what, page) = match &verification_uri_complete {
+                Some(page) => ("check that it shows", page),
+                None => ("enter", &verification_uri),
+            };
+            countdown.say(&format!(
+                "To log in to {name}, open this page on any device and {what} the code {}:\n\n  {}\n",
+                clean(&user_code),
+                clean(page)
+            ));
+            // On a terminal the time left counts down on the last line; elsewhere it is said once.
+            if Countdown::possible() {
+                countdown.start(Duration::from_secs(expires_in));
+            } else {
+                let minutes = expires_in.div_ceil(60);
+                countdown.say(&format!(
+                    "waiting for you to confirm there (the code is valid for {minutes} min; Ctrl-C cancels)…"
+                ));
             }
         }
-        LoginStep::MetadataDocumentUnsupported => eprintln!(
-            "note: the authorization server does not accept client ID metadata documents; registering a client instead"
+        LoginStep::MetadataDocumentUnsupported => countdown.say(
+            "note: the authorization server does not accept client ID metadata documents; registering a client instead",
         ),
-        LoginStep::RegistrationRetried { refused, retry } => {
-            eprintln!("the authorization server refused the redirect URI {refused}; registering with {retry} instead")
-        }
+        LoginStep::RegistrationRetried { refused, retry } => countdown.say(&format!(
+            "the authorization server refused the redirect URI {refused}; registering with {retry} instead"
+        )),
+        // The code was entered: the line has done its work.
+        LoginStep::Exchanging => countdown.stop(),
         _ => {}
+    }
     })
 }
 

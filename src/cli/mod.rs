@@ -7,6 +7,7 @@ pub mod auth;
 pub mod clients;
 pub mod common;
 pub mod complete;
+pub mod countdown;
 pub mod login;
 pub mod mcp;
 pub mod output;

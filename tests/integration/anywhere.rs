@@ -191,6 +191,47 @@ fn a_device_code_nobody_enters_expires_and_nothing_is_stored() {
     );
 }
 
+/// On a terminal the device login's last line counts the code's time down in place, once a second, and is
+/// gone when the login ends: the result takes its place.
+#[test]
+fn on_a_terminal_the_device_code_counts_down_and_the_line_goes_at_the_end() {
+    let (sb, server) = setup(Options {
+        device: true,
+        device_code_ttl_secs: 90,
+        ..Options::default()
+    });
+    let mut cmd = crate::support::pty::tui_command(&sb, "normal");
+    for arg in ["login", "test", "--device", "--no-browser"] {
+        cmd.arg(arg);
+    }
+    let mut pty = crate::support::pty::Pty::spawn(cmd, 24, 100);
+    pty.wait_text("open this page on any device", Duration::from_secs(10));
+    pty.wait_for("the countdown", Duration::from_secs(5), |s| {
+        s.contains(" left (Ctrl-C cancels)")
+    });
+    let left = |screen: &str| {
+        screen
+            .lines()
+            .find_map(|l| l.strip_prefix("waiting for you to confirm there: "))
+            .and_then(|rest| rest.split(' ').next())
+            .map(str::to_owned)
+    };
+    let shown = left(&pty.contents()).expect("the time left");
+    assert!(["1:30", "1:29"].contains(&shown.as_str()), "{shown}");
+    // A second or two later the same line shows less, and it is still one line.
+    pty.wait_for("the next second", Duration::from_secs(3), |s| {
+        left(s).is_some_and(|now| now != shown)
+    });
+    let screen = pty.contents();
+    assert_eq!(screen.matches("left (Ctrl-C cancels)").count(), 1, "{screen}");
+
+    server.approve_devices("carol");
+    pty.wait_text("logged in to test as carol@example.com", Duration::from_secs(10));
+    assert_eq!(pty.wait_exit(Duration::from_secs(5)), 0);
+    let screen = pty.contents();
+    assert!(!screen.contains("left (Ctrl-C cancels)"), "the line is gone:\n{screen}");
+}
+
 fn login_as(sb: &Sandbox, name: &str, user: &str, extra: &[&str]) -> Run {
     let mut args = vec!["login", name, "--timeout", "20"];
     args.extend_from_slice(extra);
