@@ -85,9 +85,8 @@ fn draw(deadline: Instant) {
 fn line(left: Duration) -> String {
     let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
     format!(
-        "waiting for you to confirm there: {}:{:02} left (Ctrl-C cancels)",
-        secs / 60,
-        secs % 60
+        "waiting for you to confirm there: {} left (Ctrl-C cancels)",
+        crate::view::time::clock_left(secs)
     )
 }
 

@@ -22,6 +22,8 @@ pub struct Busy {
     pub kind: TaskKind,
     pub since: i64,
     pub step: Option<LoginStep>,
+    /// When `step` arrived (a device code's time left counts from it).
+    pub step_at: i64,
 }
 
 /// How the last task of an account ended.
@@ -60,8 +62,11 @@ pub enum Focus {
 pub enum Confirm {
     Logout(String),
     Delete(String),
-    /// Log in again to an account that is logged in.
-    Relogin(String),
+    /// Log in again to an account that is logged in (`device`: with a code on another device).
+    Relogin {
+        name: String,
+        device: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -307,6 +312,7 @@ impl App {
                 }
                 if let Some(busy) = self.busy.get_mut(&name) {
                     busy.step = Some(step);
+                    busy.step_at = self.now;
                 }
                 Vec::new()
             }
@@ -405,30 +411,6 @@ impl App {
         }
     }
 
-    fn confirm_key(&mut self, action: Option<Action>) -> Vec<Command> {
-        let Some(Popup::Confirm(confirm)) = &self.popup else {
-            return Vec::new();
-        };
-        let confirm = confirm.clone();
-        match action {
-            Some(Action::Yes) => {
-                self.popup = None;
-                self.confirmed(confirm)
-            }
-            Some(Action::No) => {
-                self.popup = None;
-                let what = match &confirm {
-                    super::app::Confirm::Logout(name) => format!("{name} stays logged in"),
-                    super::app::Confirm::Delete(name) => format!("{name} was not deleted"),
-                    super::app::Confirm::Relogin(name) => format!("{name} keeps its login"),
-                };
-                self.say(Level::Info, what);
-                Vec::new()
-            }
-            _ => Vec::new(),
-        }
-    }
-
     fn form_key(&mut self, action: Option<Action>, key: KeyEvent) -> Vec<Command> {
         let names: Vec<String> = self.accounts.iter().map(|a| a.name.clone()).collect();
         let Some(Popup::Add(form)) = &mut self.popup else {
@@ -501,84 +483,15 @@ impl App {
             Action::CopyUrl | Action::OpenAgain | Action::PasteUrl | Action::ShowUrl => {
                 return self.login_assist(action);
             }
-            Action::Login | Action::Refresh | Action::Logout | Action::Delete | Action::Discover | Action::Verify => {
-                let Some(account) = self.current() else {
-                    self.say(Level::Info, "no server selected; press a to add one".to_owned());
-                    return Vec::new();
-                };
-                let name = account.name.clone();
-                let has_token = account.token().is_some();
-                if let Some(busy) = self.busy.get(&name) {
-                    let hint = if busy.kind == TaskKind::Login {
-                        "; Esc cancels the login"
-                    } else {
-                        ""
-                    };
-                    self.say(Level::Info, format!("{name} is busy ({}){hint}", busy.kind.verb()));
-                    return Vec::new();
-                }
-                match action {
-                    // A usable account is asked about first, as gh does: a new login replaces its token.
-                    Action::Login if account.usable(self.now) => {
-                        self.popup = Some(Popup::Confirm(Confirm::Relogin(name)));
-                    }
-                    Action::Login => {
-                        self.start(&name, TaskKind::Login);
-                        return vec![Command::Login(name)];
-                    }
-                    Action::Discover => {
-                        self.start(&name, TaskKind::Discover);
-                        return vec![Command::Discover(name)];
-                    }
-                    Action::Verify => {
-                        self.start(&name, TaskKind::Verify);
-                        return vec![Command::Verify(name)];
-                    }
-                    Action::Refresh if !has_token => {
-                        self.say(Level::Info, format!("{name} is not logged in; press l to log in"));
-                    }
-                    Action::Refresh => {
-                        self.start(&name, TaskKind::Refresh);
-                        return vec![Command::Refresh(name)];
-                    }
-                    Action::Logout if !has_token => {
-                        self.say(Level::Info, format!("{name} is not logged in"));
-                    }
-                    Action::Logout => self.popup = Some(Popup::Confirm(Confirm::Logout(name))),
-                    _ => self.popup = Some(Popup::Confirm(Confirm::Delete(name))),
-                }
-            }
+            Action::Login
+            | Action::DeviceLogin
+            | Action::Refresh
+            | Action::Logout
+            | Action::Delete
+            | Action::Discover
+            | Action::Verify => return self.on_account(action),
         }
         Vec::new()
-    }
-
-    fn start(&mut self, name: &str, kind: TaskKind) {
-        self.busy.insert(
-            name.to_owned(),
-            Busy {
-                kind,
-                since: self.now,
-                step: None,
-            },
-        );
-    }
-
-    fn confirmed(&mut self, confirm: Confirm) -> Vec<Command> {
-        let (name, kind) = match &confirm {
-            Confirm::Logout(name) => (name.clone(), TaskKind::Logout),
-            Confirm::Delete(name) => (name.clone(), TaskKind::Delete),
-            Confirm::Relogin(name) => (name.clone(), TaskKind::Login),
-        };
-        if self.busy.contains_key(&name) {
-            self.say(Level::Info, format!("{name} is busy; try again when it is done"));
-            return Vec::new();
-        }
-        self.start(&name, kind);
-        match confirm {
-            Confirm::Logout(name) => vec![Command::Logout(name)],
-            Confirm::Delete(name) => vec![Command::Delete(name)],
-            Confirm::Relogin(name) => vec![Command::Login(name)],
-        }
     }
 
     fn cancel(&mut self) -> Vec<Command> {
@@ -595,26 +508,5 @@ impl App {
             self.status = None;
         }
         Vec::new()
-    }
-
-    fn refresh_all(&mut self) -> Vec<Command> {
-        let names: Vec<String> = self
-            .accounts
-            .iter()
-            .filter(|a| a.token().is_some() && !self.busy.contains_key(&a.name))
-            .map(|a| a.name.clone())
-            .collect();
-        if names.is_empty() {
-            self.say(Level::Info, "no logged-in account to refresh".to_owned());
-            return Vec::new();
-        }
-        self.say(Level::Info, format!("refreshing {} accounts", names.len()));
-        names
-            .into_iter()
-            .map(|name| {
-                self.start(&name, TaskKind::Refresh);
-                Command::Refresh(name)
-            })
-            .collect()
     }
 }

@@ -9,18 +9,27 @@ use super::keys::Action;
 use super::messages::Command;
 
 impl App {
-    /// The URL of the selected account's login, when it waits for the browser.
-    fn waiting_url(&self) -> Option<(String, String)> {
+    /// The URL of the selected account's login, when it waits for the browser; or the page of a login
+    /// that waits for a code on another device (`true`).
+    fn waiting_url(&self) -> Option<(String, String, bool)> {
         let name = self.current()?.name.clone();
         match &self.busy.get(&name)?.step {
-            Some(LoginStep::WaitingForBrowser { url }) => Some((name, url.clone())),
+            Some(LoginStep::WaitingForBrowser { url }) => Some((name, url.clone(), false)),
+            Some(LoginStep::DeviceCode {
+                verification_uri,
+                verification_uri_complete,
+                ..
+            }) => {
+                let page = verification_uri_complete.as_ref().unwrap_or(verification_uri);
+                Some((name, page.clone(), true))
+            }
             _ => None,
         }
     }
 
     /// `c`, `o`, `p` and `u`.
     pub(super) fn login_assist(&mut self, action: Action) -> Vec<Command> {
-        let Some((name, url)) = self.waiting_url() else {
+        let Some((name, url, device)) = self.waiting_url() else {
             let who = self
                 .current()
                 .map_or("the selected server".to_owned(), |a| a.name.clone());
@@ -30,19 +39,27 @@ impl App {
             );
             return Vec::new();
         };
+        let what = if device { "page" } else { "URL" };
         match action {
             Action::CopyUrl => {
                 self.say(
                     Level::Info,
                     format!(
-                        "{name}: copied the login URL to the clipboard (OSC 52; if the terminal refuses it, press u)"
+                        "{name}: copied the login {what} to the clipboard (OSC 52; if the terminal refuses it, press u)"
                     ),
                 );
                 vec![Command::Copy(url)]
             }
             Action::OpenAgain => {
-                self.say(Level::Info, format!("{name}: opening the browser again"));
+                self.say(Level::Info, format!("{name}: opening the browser on the login {what}"));
                 vec![Command::OpenBrowser(url)]
+            }
+            Action::PasteUrl if device => {
+                self.say(
+                    Level::Info,
+                    format!("{name}: this login waits for the code on another device; there is nothing to paste"),
+                );
+                Vec::new()
             }
             Action::PasteUrl => {
                 self.popup = Some(Popup::Paste {

@@ -30,6 +30,8 @@ pub enum Action {
     /// Move the focus between the list and the details.
     SwitchPane,
     Login,
+    /// Log in with a code entered on another device (RFC 8628).
+    DeviceLogin,
     Refresh,
     RefreshAll,
     Logout,
@@ -100,6 +102,13 @@ pub const MAIN: &[Binding] = &[
         Some("login"),
         "log in to the selected server (opens the browser)",
         Action::Login,
+    ),
+    bind(
+        &[KeyCode::Char('e')],
+        "e",
+        None,
+        "log in with a code entered on another device, where the server offers it",
+        Action::DeviceLogin,
     ),
     bind(
         &[KeyCode::Char('r')],

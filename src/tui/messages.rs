@@ -182,6 +182,8 @@ impl TaskKind {
 pub enum Command {
     Reload,
     Login(String),
+    /// Log in with a code entered on another device.
+    DeviceLogin(String),
     /// Cancel a running login (frees its callback port).
     Cancel(String),
     Refresh(String),

@@ -8,6 +8,7 @@
 //! - [`keys`]: the key table of each mode, behind the handler, the footer and the help,
 //! - [`form`]: the add-server form.
 
+pub mod account;
 pub mod app;
 pub mod assist;
 pub mod event;

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use mcp_accounts::session::{DEFAULT_REFRESH_CONCURRENCY, LoginOptions, PastedUrls, Session};
+use mcp_accounts::session::{DEFAULT_REFRESH_CONCURRENCY, DeviceFlow, LoginOptions, PastedUrls, Session};
 use mcp_accounts::store::{ServerRecord, Store, load_accounts};
 use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedSender;
@@ -54,7 +54,8 @@ impl Tasks {
                     token.cancel();
                 }
             }
-            Command::Login(name) => self.login(name),
+            Command::Login(name) => self.login(name, false),
+            Command::DeviceLogin(name) => self.login(name, true),
             Command::Refresh(name) => {
                 let slots = self.refresh_slots.clone();
                 self.spawn(name, TaskKind::Refresh, move |session, name| async move {
@@ -126,7 +127,9 @@ impl Tasks {
         });
     }
 
-    fn login(&self, name: String) {
+    /// A login in the browser (with the paste field and the port for help), or with a code entered on
+    /// another device (`device`: no browser is opened here; the page and the code show in the details).
+    fn login(&self, name: String, device: bool) {
         let cancel = self.shutdown.child_token();
         self.logins
             .lock()
@@ -143,8 +146,13 @@ impl Tasks {
         let step_name = name.clone();
         let opts = LoginOptions {
             cancel,
-            paste: Some(paste),
-            open_browser: Some(crate::browser::opener()),
+            paste: (!device).then_some(paste),
+            open_browser: (!device).then(crate::browser::opener),
+            device: if device {
+                DeviceFlow::Required
+            } else {
+                DeviceFlow::Never
+            },
             on_step: Some(Arc::new(move |step| {
                 let _ = events.send(Event::Task(TaskEvent::Step {
                     name: step_name.clone(),

@@ -192,7 +192,7 @@ fn snapshot(name: &str, app: &App) {
 fn press_login(app: &mut App) -> Vec<Command> {
     let commands = app.update(ch('l'));
     match &app.popup {
-        Some(Popup::Confirm(Confirm::Relogin(_))) => app.update(ch('y')),
+        Some(Popup::Confirm(Confirm::Relogin { .. })) => app.update(ch('y')),
         _ => commands,
     }
 }
@@ -560,4 +560,5 @@ fn an_answer_that_is_not_the_logins_is_said_at_once_and_the_url_stays() {
     assert!(text.contains("does not belong to this login"), "{text}");
 }
 
+mod device;
 mod polish;

@@ -52,6 +52,12 @@ pub fn ago(at: i64, now: i64) -> String {
     format!("{} ago", span(now - at))
 }
 
+/// What is left of a code, as a clock counts it down: `14:32`, `0:05` (seconds matter here, so no
+/// rounding to the minute).
+pub fn clock_left(secs: u64) -> String {
+    format!("{}:{:02}", secs / 60, secs % 60)
+}
+
 /// A duration in its two largest units: `45s`, `42m`, `3h 5m`, `2d 4h`. From a minute on it is rounded to
 /// the nearest minute, so a token of an hour reads `1h` a second later too, not `59m`.
 pub fn span(secs: i64) -> String {
@@ -129,6 +135,14 @@ mod tests {
         assert_eq!(compact_span(3599), "1h");
         assert_eq!(span(89), "1m");
         assert_eq!(span(59), "59s");
+    }
+
+    #[test]
+    fn a_code_counts_down_in_minutes_and_seconds() {
+        assert_eq!(clock_left(900), "15:00");
+        assert_eq!(clock_left(872), "14:32");
+        assert_eq!(clock_left(5), "0:05");
+        assert_eq!(clock_left(0), "0:00");
     }
 
     #[test]

@@ -232,6 +232,32 @@ fn on_a_terminal_the_device_code_counts_down_and_the_line_goes_at_the_end() {
     assert!(!screen.contains("left (Ctrl-C cancels)"), "the line is gone:\n{screen}");
 }
 
+/// In the TUI, `e` logs in with a code entered on another device: the details show the page and the
+/// code, no browser is started here, and the account turns valid when the code is entered.
+#[test]
+fn the_tui_logs_in_with_a_code_entered_on_another_device() {
+    let (sb, server) = setup(Options {
+        device: true,
+        ..Options::default()
+    });
+    let mut pty = crate::support::pty::Pty::spawn(crate::support::pty::tui_command(&sb, "normal"), 30, 100);
+    pty.wait_text("not logged in · press l", Duration::from_secs(10));
+    pty.send("e");
+    pty.wait_text("waiting for the code on another device", Duration::from_secs(10));
+    let screen = pty.contents();
+    assert!(screen.contains("Code  WDJB-"), "{screen}");
+    assert!(screen.contains(" left"), "{screen}");
+    assert!(screen.contains("/device/verify?user_code=WDJB-"), "{screen}");
+    server.approve_devices("carol");
+    pty.wait_text("test: logged in; expires in", Duration::from_secs(15));
+    assert!(!sb.path("browser.log").exists(), "no browser was started here");
+    pty.send("q");
+    assert_eq!(pty.wait_exit(Duration::from_secs(5)), 0);
+    let row = sb.ok(&["list", "--json"]).json()[0].clone();
+    assert_eq!(row["status"], "valid");
+    assert_eq!(row["identity"], "carol@example.com");
+}
+
 fn login_as(sb: &Sandbox, name: &str, user: &str, extra: &[&str]) -> Run {
     let mut args = vec!["login", name, "--timeout", "20"];
     args.extend_from_slice(extra);

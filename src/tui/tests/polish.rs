@@ -10,7 +10,13 @@ fn l_on_a_logged_in_account_asks_first() {
     let mut app = app_with(mixed());
     select(&mut app, "notes");
     assert!(app.update(ch('l')).is_empty());
-    assert_eq!(app.popup, Some(Popup::Confirm(Confirm::Relogin("notes".into()))));
+    assert_eq!(
+        app.popup,
+        Some(Popup::Confirm(Confirm::Relogin {
+            name: "notes".into(),
+            device: false
+        }))
+    );
     assert!(app.update(ch('n')).is_empty() && app.busy.is_empty());
     select(&mut app, "sentry");
     assert_eq!(

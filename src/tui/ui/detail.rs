@@ -17,7 +17,7 @@ use super::theme::{SPINNER, Theme};
 use crate::tui::app::{App, Busy, Focus, Level};
 use crate::tui::messages::{TaskKind, verified_summary};
 use crate::view::discovery::{Tone, answered, rows};
-use crate::view::time::{ago, local_time, relative_expiry, span};
+use crate::view::time::{ago, clock_left, local_time, relative_expiry, span};
 
 /// The width of the label column.
 const LABEL_W: usize = 14;
@@ -355,6 +355,9 @@ fn busy_lines(app: &App, busy: &Busy, width: usize, theme: &Theme) -> Vec<Line<'
         }
         (TaskKind::Login, Some(LoginStep::Registering)) => "Logging in: registering a client".to_owned(),
         (TaskKind::Login, Some(LoginStep::Exchanging)) => "Logging in: exchanging the code for a token".to_owned(),
+        (TaskKind::Login, Some(LoginStep::DeviceCode { .. })) => {
+            "Logging in: waiting for the code on another device".to_owned()
+        }
         (TaskKind::Login, Some(_)) => "Logging in: waiting for the browser".to_owned(),
         (kind, _) => {
             let verb = kind.verb();
@@ -368,6 +371,41 @@ fn busy_lines(app: &App, busy: &Busy, width: usize, theme: &Theme) -> Vec<Line<'
         Span::styled(format!("{spin} {what}"), accent),
         Span::styled(format!("  {}", span(app.now - busy.since)), theme.dim()),
     ])];
+    if let Some(LoginStep::DeviceCode {
+        verification_uri,
+        verification_uri_complete,
+        user_code,
+        expires_in,
+    }) = &busy.step
+    {
+        let (what, page) = match verification_uri_complete {
+            Some(page) => ("check that it shows", page),
+            None => ("enter", verification_uri),
+        };
+        let hint = format!(
+            "On any device, open this page and {what} the code below (Esc cancels; c copies the page, u shows \
+             it alone):"
+        );
+        lines.extend(
+            wrap(&hint, width.max(8))
+                .into_iter()
+                .map(|p| Line::from(Span::styled(p, theme.dim()))),
+        );
+        lines.extend(
+            wrap(&clean(page), width.max(8))
+                .into_iter()
+                .map(|p| Line::from(Span::raw(p))),
+        );
+        let elapsed = u64::try_from(app.now - busy.step_at).unwrap_or(0);
+        lines.push(Line::from(vec![
+            Span::styled("Code  ", theme.dim()),
+            Span::styled(clean(user_code).into_owned(), accent),
+            Span::styled(
+                format!("  {} left", clock_left(expires_in.saturating_sub(elapsed))),
+                theme.dim(),
+            ),
+        ]));
+    }
     if let Some(LoginStep::WaitingForBrowser { url }) = &busy.step {
         let hint = "Open this URL if no browser appeared (Esc cancels; c copies it, o opens the browser \
                     again, u shows it alone, p pastes the URL the browser ended on):";

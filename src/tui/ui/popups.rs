@@ -44,8 +44,8 @@ pub fn draw_help(frame: &mut Frame, area: Rect, scroll: u16, theme: &Theme) {
             ]));
         }
     }
-    lines.push(Line::default());
-    // How to close it is in the footer ("Esc close"), which is always on screen.
+    // How to close it is in the footer ("Esc close"), which is always on screen; no blank line before the
+    // statuses, so that the whole help fits at 100x30.
     let statuses = "Statuses: valid · expiring (< 5 min) · expired · none · error";
     for chunk in mcp_accounts::text::wrap(statuses, inner_width) {
         lines.push(Line::from(Span::styled(chunk, theme.dim())));
@@ -106,11 +106,16 @@ pub fn draw_confirm(frame: &mut Frame, area: Rect, confirm: &Confirm, theme: &Th
             "The token is revoked at the authorization server (when it offers revocation) and deleted here. \
              The client registration stays for the next login.",
         ),
-        Confirm::Relogin(name) => (
+        Confirm::Relogin { name, device } => (
             "Log in again",
             format!("{name} is logged in. Log in again?"),
-            "A new login replaces the token (the browser opens); use it to change the account or the \
-             scopes. The current token stays until the new one arrives.",
+            if *device {
+                "A new login replaces the token (with a code entered on another device); use it to change the \
+                 account or the scopes. The current token stays until the new one arrives."
+            } else {
+                "A new login replaces the token (the browser opens); use it to change the account or the \
+                 scopes. The current token stays until the new one arrives."
+            },
         ),
         Confirm::Delete(name) => (
             "Delete",
