@@ -12,13 +12,9 @@ use mcp_accounts::session::{AuthorizedRequest, RequestOutcome, Session};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::mcp::events::{EventStream, read_body};
-use crate::mcp::{ACCEPT_BOTH, EVENT_STREAM, SESSION_HEADER, VERSION_HEADER, is_content_type};
+use crate::mcp::events::answer_to;
+use crate::mcp::{ACCEPT_BOTH, LEGACY, MODERN, SESSION_HEADER, VERSION_HEADER};
 
-/// The protocol revision of the modern probe.
-pub const MODERN: &str = "2026-07-28";
-/// The revision asked for in `initialize` with an older server.
-pub const LEGACY: &str = "2025-11-25";
 /// `UnsupportedProtocolVersionError`: a modern server that speaks other versions.
 const UNSUPPORTED_VERSION: i64 = -32022;
 /// The largest answer read (a long tool list).
@@ -262,30 +258,19 @@ impl Conversation<'_> {
 
     /// Send, and find the answer to `id` in a JSON body or an event stream.
     async fn send(&self, request: AuthorizedRequest, id: Option<u64>) -> Result<Answer, VerifyError> {
-        let mut response = match self.session.authorized_stream(self.name, &request).await? {
+        let response = match self.session.authorized_stream(self.name, &request).await? {
             RequestOutcome::Response(response) => response,
             RequestOutcome::InsufficientScope { scopes, .. } => return Err(VerifyError::Scopes(scopes)),
             _ => return Err(VerifyError::Server("an answer of an unknown kind".to_owned())),
         };
         let (status, headers) = (response.status, response.headers.clone());
+        // The answer is the message with our id; the rest of an event stream is not needed.
+        let id = id.map(|id| id.to_string());
         let read = async {
-            if !is_content_type(&headers, EVENT_STREAM) {
-                let body = read_body(&mut response, MAX_ANSWER)
-                    .await
-                    .map_err(VerifyError::Server)?;
-                return Ok::<_, VerifyError>(serde_json::from_slice::<Value>(&body).ok());
-            }
-            // The answer is the message with our id; the rest of the stream is not needed.
-            let mut events = EventStream::new(response);
-            while let Some(event) = events.next().await.map_err(VerifyError::Server)? {
-                if let Ok(message) = serde_json::from_str::<Value>(&event.data)
-                    && message.get("method").is_none()
-                    && id.is_some_and(|id| message["id"] == json!(id))
-                {
-                    return Ok(Some(message));
-                }
-            }
-            Ok(None)
+            let answer = answer_to(response, id.as_deref(), MAX_ANSWER)
+                .await
+                .map_err(VerifyError::Server)?;
+            Ok::<_, VerifyError>(answer.and_then(|a| serde_json::from_slice::<Value>(&a).ok()))
         };
         let message = tokio::time::timeout(self.session.http().config().timeout, read)
             .await

@@ -5,7 +5,9 @@ use std::collections::VecDeque;
 
 use mcp_accounts::oauth::http::StreamingResponse;
 
+use super::message::Probe;
 use super::sse::{Event, SseReader};
+use super::{EVENT_STREAM, is_content_type};
 
 /// The events of one streamed response.
 pub struct EventStream {
@@ -58,4 +60,24 @@ pub async fn read_body(response: &mut StreamingResponse, limit: usize) -> Result
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+/// The answer to the request `id` in `response`: its JSON body, or the message of its event stream that
+/// answers `id` (what comes before it in the stream is dropped). `Ok(None)`: the stream ended without it.
+pub async fn answer_to(
+    mut response: StreamingResponse,
+    id: Option<&str>,
+    limit: usize,
+) -> Result<Option<Vec<u8>>, String> {
+    if !is_content_type(&response.headers, EVENT_STREAM) {
+        return read_body(&mut response, limit).await.map(Some);
+    }
+    let mut events = EventStream::new(response);
+    while let Some(event) = events.next().await? {
+        let data = event.data.into_bytes();
+        if Probe::read(&data).is_some_and(|p| p.is_answer() && p.id_key().as_deref() == id) {
+            return Ok(Some(data));
+        }
+    }
+    Ok(None)
 }

@@ -5,6 +5,12 @@ pub mod events;
 pub mod message;
 pub mod sse;
 
+/// The modern protocol revision: no `initialize`, the version and the client named in every request's
+/// `_meta`.
+pub const MODERN: &str = "2026-07-28";
+/// The revision asked for in `initialize` with an older server.
+pub const LEGACY: &str = "2025-11-25";
+
 /// The `Accept` header of a JSON-RPC POST (Streamable HTTP: the server may answer either way).
 pub const ACCEPT_BOTH: &str = "application/json, text/event-stream";
 /// The `Content-Type` of a server-sent event stream.

@@ -16,6 +16,7 @@ use serde_json::value::RawValue;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+mod modern;
 mod renew;
 
 use super::stream::{Output, send};
@@ -65,6 +66,9 @@ struct State {
     /// The message endpoint of the older HTTP+SSE transport, once the server named it.
     legacy: Option<Url>,
     get_stream: Option<tokio::task::JoinHandle<()>>,
+    /// Set when the server speaks only the modern revision and the client does not: what each message
+    /// gets in its `_meta` ([`modern`]).
+    modern: Option<modern::ModernStamp>,
 }
 
 /// The first POST was refused with 404 or 405: try the older transport.
@@ -147,6 +151,13 @@ impl Bridge {
             _ => {}
         }
         drop(probe);
+        let modern = self.state().modern.clone();
+        let raw = match modern {
+            // A modern server knows no `initialized`: the bridge answered `initialize` itself.
+            Some(_) if sent.method == "notifications/initialized" => return Ok(()),
+            Some(stamp) => stamp.stamp(&raw),
+            None => raw,
+        };
         // Not while a new session is being begun: the message would go without a session id.
         drop(self.renewing.lock().await);
         let (request, session) = self.post(&raw);
@@ -177,6 +188,9 @@ impl Bridge {
                     return Ok(());
                 }
             };
+        }
+        if sent.method == "initialize" && response.status == 400 && self.bridge_to_modern(&sent, &raw).await {
+            return Ok(());
         }
         self.answer(response, &sent, first).await
     }

@@ -310,6 +310,62 @@ fn a_session_the_server_ended_is_begun_again_and_the_request_goes_through() {
     }
 }
 
+/// A client of the `initialize` era behind the proxy, a server of the 2026-07-28 era only in front: the
+/// server refuses `initialize` (400), so the proxy answers it from `server/discover` and adds the modern
+/// `_meta` and headers to every later request, which the server checks. The client sees an ordinary
+/// session; the server sees modern requests and no session.
+#[test]
+fn a_client_of_the_initialize_era_reaches_a_server_of_the_modern_era_only() {
+    let (sb, server) = logged_in(Options {
+        mcp_modern_only: true,
+        ..Options::default()
+    });
+    let mut proxy = Proxy::start(sb.cmd(&["proxy", "test"]));
+    let init = proxy.call(1, "initialize", initialize());
+    assert_eq!(
+        init["result"]["protocolVersion"], "2025-06-18",
+        "the client's own: {init}"
+    );
+    assert_eq!(init["result"]["serverInfo"]["version"], "2.0.0", "from server/discover");
+    assert!(init["result"]["capabilities"]["prompts"].is_object(), "{init}");
+    proxy.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    let tools = proxy.call(2, "tools/list", json!({}));
+    assert_eq!(tools["result"]["tools"][0]["name"], "echo", "{tools}");
+    let call = proxy.call(
+        3,
+        "tools/call",
+        json!({"name": "echo", "arguments": {"text": "modern"}}),
+    );
+    assert_eq!(call["result"]["content"][0]["text"], "echo: modern", "{call}");
+    let prompts = proxy.call(4, "prompts/list", json!({"cursor": null}));
+    assert_eq!(
+        prompts["result"]["prompts"].as_array().map(Vec::len),
+        Some(2),
+        "{prompts}"
+    );
+    let (code, _, stderr) = proxy.close();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("the server speaks MCP 2026-07-28 only"), "{stderr}");
+
+    let (methods, sessions, versions, deletes, get_streams) = server.mcp_log();
+    assert_eq!(
+        methods,
+        [
+            "initialize",
+            "server/discover",
+            "tools/list",
+            "tools/call",
+            "prompts/list"
+        ]
+    );
+    assert!(sessions.iter().all(Option::is_none), "no session: {sessions:?}");
+    assert!(
+        versions[1..].iter().all(|v| v.as_deref() == Some("2026-07-28")),
+        "{versions:?}"
+    );
+    assert_eq!((deletes, get_streams), (0, 0), "nothing to delete, no GET stream");
+}
+
 #[test]
 fn a_header_given_on_the_command_line_goes_with_every_request() {
     let (sb, server) = logged_in(Options::default());

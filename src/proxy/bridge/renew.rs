@@ -5,9 +5,9 @@
 use std::sync::Arc;
 
 use super::{Bridge, MAX_ANSWER};
-use crate::mcp::events::{EventStream, read_body};
+use crate::mcp::SESSION_HEADER;
+use crate::mcp::events::answer_to;
 use crate::mcp::message::Probe;
-use crate::mcp::{EVENT_STREAM, SESSION_HEADER, is_content_type};
 
 impl Bridge {
     /// Begin a new session after the server ended `ended`: say the client's `initialize` again (its
@@ -33,7 +33,7 @@ impl Bridge {
             (initialize, state.initialized.clone())
         };
         self.log("the server ended the MCP session (HTTP 404); beginning a new one");
-        let mut response = self
+        let response = self
             .send_stepping_up(&self.post(&initialize).0)
             .await
             .map_err(|failure| self.failure_words(failure).1)?;
@@ -47,17 +47,8 @@ impl Bridge {
             .map(str::to_owned);
         // The answer only teaches the version (through `note`); the client has had one.
         let id = self.state().initialize_id.clone();
-        if is_content_type(&response.headers, EVENT_STREAM) {
-            let mut events = EventStream::new(response);
-            while let Ok(Some(event)) = events.next().await {
-                let data = event.data.into_bytes();
-                self.note(&data);
-                if Probe::read(&data).is_some_and(|p| p.is_answer() && p.id_key() == id) {
-                    break;
-                }
-            }
-        } else {
-            self.note(&read_body(&mut response, MAX_ANSWER).await?);
+        if let Some(answer) = answer_to(response, id.as_deref(), MAX_ANSWER).await? {
+            self.note(&answer);
         }
         if let Some(initialized) = initialized {
             let response = self

@@ -193,7 +193,16 @@ fn post(inner: &Inner, headers: &HeaderMap, body: &[u8]) -> Response {
         );
     };
     log_message(inner, headers, &message);
-    let Some(answer) = answer(&message, inner.opts.mcp_modern) else {
+    if inner.opts.mcp_modern_only && !modern_request(headers, &message) {
+        return json_response(
+            StatusCode::BAD_REQUEST,
+            json!({"jsonrpc": "2.0", "id": message.get("id").cloned().unwrap_or(Value::Null), "error": {
+                "code": -32022, "message": "Unsupported protocol version: this server speaks 2026-07-28 only",
+                "data": {"supported": ["2026-07-28"], "requested": message["params"]["protocolVersion"]}}}),
+        );
+    }
+    let modern = inner.opts.mcp_modern || inner.opts.mcp_modern_only;
+    let Some(answer) = answer(&message, modern) else {
         return StatusCode::ACCEPTED.into_response();
     };
     let mut response = if inner.opts.mcp_transport == McpTransport::EventStream {
@@ -210,6 +219,20 @@ fn post(inner: &Inner, headers: &HeaderMap, body: &[u8]) -> Response {
         inner.data().mcp.issued.push(id);
     }
     response
+}
+
+/// Whether a message is made as 2026-07-28 asks: `_meta` with the version, the client's name and its
+/// capabilities, and the version and method in the headers too.
+fn modern_request(headers: &HeaderMap, message: &Value) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let meta = &message["params"]["_meta"];
+    meta["io.modelcontextprotocol/protocolVersion"] == "2026-07-28"
+        && meta["io.modelcontextprotocol/clientInfo"]["name"].is_string()
+        && meta["io.modelcontextprotocol/clientCapabilities"].is_object()
+        && header("mcp-protocol-version") == Some("2026-07-28")
+        && message["method"]
+            .as_str()
+            .is_some_and(|m| header("mcp-method") == Some(m))
 }
 
 /// The answer to a request; `None` for notifications and answers. `modern`: the server also speaks

@@ -155,6 +155,9 @@ pub struct Options {
     pub refuse_every_token: bool,
     /// The MCP endpoint also speaks 2026-07-28 (`server/discover`, and prompts).
     pub mcp_modern: bool,
+    /// The MCP endpoint speaks 2026-07-28 only: a message without the modern `_meta` and headers (an
+    /// `initialize`, say) gets 400 with `UnsupportedProtocolVersionError` naming the versions it speaks.
+    pub mcp_modern_only: bool,
     /// Offer device logins (RFC 8628) at `/device`.
     pub device: bool,
     /// How long a device code lives, in seconds.
@@ -208,6 +211,7 @@ impl Default for Options {
             mcp_transport: McpTransport::Json,
             refuse_every_token: false,
             mcp_modern: false,
+            mcp_modern_only: false,
             device: false,
             device_code_ttl_secs: 60,
             device_slow_down: false,
