@@ -18,6 +18,7 @@ use url::Url;
 
 mod modern;
 mod renew;
+mod resume;
 
 use super::stream::{Output, send};
 use crate::mcp::events::{EventStream, read_body};
@@ -360,7 +361,16 @@ impl Bridge {
         let status = response.status;
         if (200..300).contains(&status) {
             if is_content_type(&response.headers, EVENT_STREAM) {
-                let (answered, _) = self.pump(&mut EventStream::new(response), sent.id_key.as_deref()).await;
+                let id = sent.id_key.as_deref();
+                let mut events = EventStream::new(response);
+                let (mut answered, _) = self.pump(&mut events, id).await;
+                // Cut before the answer (SSE polling, or a broken connection): resume where it stopped.
+                if sent.request
+                    && !answered
+                    && let Some(last) = events.last_id().map(str::to_owned)
+                {
+                    answered = self.resume(last, events.retry_ms(), id).await;
+                }
                 if sent.request && !answered {
                     self.refuse(
                         sent,

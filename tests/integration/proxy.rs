@@ -366,6 +366,42 @@ fn a_client_of_the_initialize_era_reaches_a_server_of_the_modern_era_only() {
     assert_eq!((deletes, get_streams), (0, 0), "nothing to delete, no GET stream");
 }
 
+/// A server that polls (2025-11-25): it cuts each request's event stream after an event with an id and a
+/// `retry` of 300 ms, and gives the answer on a GET with that `Last-Event-ID`. The proxy waits the 300 ms,
+/// resumes, and the client gets every answer as if nothing had been cut.
+#[test]
+fn an_event_stream_cut_before_its_answer_is_resumed_after_the_retry_delay() {
+    let (sb, server) = logged_in(Options {
+        mcp_transport: McpTransport::EventStream,
+        sse_polling: Some(300),
+        ..Options::default()
+    });
+    let mut proxy = Proxy::start(sb.cmd(&["proxy", "test"]));
+    proxy.send(&json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": initialize()}));
+    let (init, before) = proxy.until_answer(&json!(1), Duration::from_secs(10));
+    assert_eq!(init["result"]["serverInfo"]["name"], "test-server", "{init}");
+    assert_eq!(
+        before[0]["method"], "notifications/message",
+        "what came before the cut: {before:?}"
+    );
+    proxy.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    let call = proxy.call(
+        2,
+        "tools/call",
+        json!({"name": "echo", "arguments": {"text": "polled"}}),
+    );
+    assert_eq!(call["result"]["content"][0]["text"], "echo: polled", "{call}");
+    let (code, _, stderr) = proxy.close();
+    assert_eq!(code, 0, "{stderr}");
+
+    let resumed = server.sse_resumed_after();
+    assert_eq!(resumed.len(), 2, "both answers were asked for again: {resumed:?}");
+    assert!(
+        resumed.iter().all(|after| *after >= Duration::from_millis(300)),
+        "the retry delay was respected: {resumed:?}"
+    );
+}
+
 #[test]
 fn a_header_given_on_the_command_line_goes_with_every_request() {
     let (sb, server) = logged_in(Options::default());

@@ -55,6 +55,10 @@ pub struct McpLog {
     pub(super) issued: Vec<String>,
     /// Session ids the server has forgotten (a restart): a request with one gets 404.
     pub(super) ended: Vec<String>,
+    /// SSE polling: the answers of cut streams, by the last event id sent on them, with when they were cut.
+    pub(super) pending: HashMap<String, (String, std::time::Instant)>,
+    /// SSE polling: how long after the cut each answer was asked for.
+    pub resumed_after: Vec<std::time::Duration>,
 }
 
 pub(super) async fn mcp(State(inner): State<Arc<Inner>>, method: Method, headers: HeaderMap, body: Bytes) -> Response {
@@ -73,7 +77,10 @@ pub(super) async fn mcp(State(inner): State<Arc<Inner>>, method: Method, headers
     match (inner.opts.mcp_transport, method) {
         (McpTransport::HttpSse, Method::GET) => legacy_stream(&inner),
         (McpTransport::HttpSse, _) => StatusCode::METHOD_NOT_ALLOWED.into_response(),
-        (McpTransport::EventStream, Method::GET) => get_stream(&inner),
+        (McpTransport::EventStream, Method::GET) => match headers.get("last-event-id").and_then(|v| v.to_str().ok()) {
+            Some(last) if inner.data().mcp.pending.contains_key(last) => resume_stream(&inner, last),
+            _ => get_stream(&inner),
+        },
         (_, Method::DELETE) => {
             inner.data().mcp.deletes += 1;
             StatusCode::OK.into_response()
@@ -208,7 +215,20 @@ fn post(inner: &Inner, headers: &HeaderMap, body: &[u8]) -> Response {
     let mut response = if inner.opts.mcp_transport == McpTransport::EventStream {
         let log = json!({"jsonrpc": "2.0", "method": "notifications/message",
             "params": {"level": "info", "data": "working on it"}});
-        let body = format!("id: 1\nevent: message\ndata: {log}\n\nid: 2\ndata: {answer}\n\n");
+        let body = match inner.opts.sse_polling {
+            // A priming event with an id and the retry delay, the log line, then the connection closes;
+            // the answer waits for a GET with the last id.
+            Some(retry) => {
+                let stream = inner.next("poll");
+                inner
+                    .data()
+                    .mcp
+                    .pending
+                    .insert(format!("{stream}-1"), (answer.to_string(), std::time::Instant::now()));
+                format!("id: {stream}-0\nretry: {retry}\ndata: \n\nid: {stream}-1\ndata: {log}\n\n")
+            }
+            None => format!("id: 1\nevent: message\ndata: {log}\n\nid: 2\ndata: {answer}\n\n"),
+        };
         ([(header::CONTENT_TYPE, "text/event-stream")], body).into_response()
     } else {
         json_response(StatusCode::OK, answer)
@@ -296,6 +316,21 @@ fn get_stream(inner: &Inner) -> Response {
         format!("id: g1\ndata: {changed}\n\nid: g2\ndata: {ping}\n\n"),
         rx,
     )
+}
+
+/// SSE polling: the rest of a cut stream (its answer), on a GET naming the last event id it sent.
+fn resume_stream(inner: &Inner, last: &str) -> Response {
+    let mut d = inner.data();
+    let Some((answer, cut)) = d.mcp.pending.remove(last) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    d.mcp.resumed_after.push(cut.elapsed());
+    let next = format!("{}-2", last.strip_suffix("-1").unwrap_or(last));
+    (
+        [(header::CONTENT_TYPE, "text/event-stream")],
+        format!("id: {next}\ndata: {answer}\n\n"),
+    )
+        .into_response()
 }
 
 fn legacy_stream(inner: &Inner) -> Response {

@@ -158,6 +158,9 @@ pub struct Options {
     /// The MCP endpoint speaks 2026-07-28 only: a message without the modern `_meta` and headers (an
     /// `initialize`, say) gets 400 with `UnsupportedProtocolVersionError` naming the versions it speaks.
     pub mcp_modern_only: bool,
+    /// SSE polling (2025-11-25): an event-stream answer to a POST is cut after its first events (one with an
+    /// id and this `retry`, in milliseconds); the answer comes on a GET with that `Last-Event-ID`.
+    pub sse_polling: Option<u64>,
     /// Offer device logins (RFC 8628) at `/device`.
     pub device: bool,
     /// How long a device code lives, in seconds.
@@ -212,6 +215,7 @@ impl Default for Options {
             refuse_every_token: false,
             mcp_modern: false,
             mcp_modern_only: false,
+            sse_polling: None,
             device: false,
             device_code_ttl_secs: 60,
             device_slow_down: false,
@@ -527,6 +531,10 @@ impl TestServer {
     /// The `X-Tenant` header of every JSON-RPC message posted to the MCP endpoint.
     pub fn mcp_tenants(&self) -> Vec<Option<String>> {
         self.inner.data().mcp.tenants.clone()
+    }
+    /// How long after its cut stream each polled answer was asked for again (GET with `Last-Event-ID`).
+    pub fn sse_resumed_after(&self) -> Vec<Duration> {
+        self.inner.data().mcp.resumed_after.clone()
     }
     /// Forget every MCP session handed out so far, as a restarted server would: requests with their ids
     /// get 404, and open GET streams end.
