@@ -3,6 +3,7 @@
 
 pub mod events;
 pub mod message;
+pub mod modern;
 pub mod sse;
 
 /// The modern protocol revision: no `initialize`, the version and the client named in every request's

@@ -23,6 +23,7 @@ mod resume;
 use super::stream::{Output, send};
 use crate::mcp::events::{EventStream, read_body};
 use crate::mcp::message::{Probe, error_answer};
+use crate::mcp::modern::ModernStamp;
 use crate::mcp::{ACCEPT_BOTH, EVENT_STREAM, SESSION_HEADER, VERSION_HEADER, is_content_type};
 
 /// The JSON-RPC error code of an answer that only a login (or more scopes) can fix.
@@ -68,8 +69,8 @@ struct State {
     legacy: Option<Url>,
     get_stream: Option<tokio::task::JoinHandle<()>>,
     /// Set when the server speaks only the modern revision and the client does not: what each message
-    /// gets in its `_meta` ([`modern`]).
-    modern: Option<modern::ModernStamp>,
+    /// gets in its `_meta`.
+    modern: Option<ModernStamp>,
 }
 
 /// The first POST was refused with 404 or 405: try the older transport.

@@ -5,71 +5,16 @@
 //! keeps `notifications/initialized` to itself, and adds to every later message the `_meta` a modern
 //! request carries: the version and the client's name and capabilities from its `initialize`.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::super::stream::send;
 use super::{Bridge, MAX_ANSWER, Sent};
 use crate::mcp::events::answer_to;
+use crate::mcp::modern::ModernStamp;
 use crate::mcp::{LEGACY, MODERN};
 
-/// The `_meta` keys of a modern request.
-const VERSION_KEY: &str = "io.modelcontextprotocol/protocolVersion";
-const CLIENT_INFO_KEY: &str = "io.modelcontextprotocol/clientInfo";
-const CAPABILITIES_KEY: &str = "io.modelcontextprotocol/clientCapabilities";
 /// The id of the proxy's own `server/discover` (never one of the client's: its answer stays here).
 const DISCOVER_ID: &str = "mcp-accounts-proxy-discover";
-
-/// What every message to a modern server gets in its `_meta`.
-#[derive(Debug, Clone)]
-pub(super) struct ModernStamp {
-    version: String,
-    client_info: Value,
-    capabilities: Value,
-}
-
-impl ModernStamp {
-    /// From the client's `initialize` (its `clientInfo` and `capabilities`).
-    fn from_initialize(initialize: &Value) -> Self {
-        let params = &initialize["params"];
-        let client_info = match &params["clientInfo"] {
-            Value::Object(info) => Value::Object(info.clone()),
-            _ => json!({"name": "mcp-accounts-proxy", "version": env!("CARGO_PKG_VERSION")}),
-        };
-        let capabilities = match &params["capabilities"] {
-            Value::Object(caps) => Value::Object(caps.clone()),
-            _ => json!({}),
-        };
-        ModernStamp {
-            version: MODERN.to_owned(),
-            client_info,
-            capabilities,
-        }
-    }
-
-    /// `raw` with the `_meta` of a modern request added to its `params` (a request or a notification;
-    /// an answer, or what is not a JSON object, passes unchanged).
-    pub(super) fn stamp(&self, raw: &[u8]) -> Vec<u8> {
-        let Ok(Value::Object(mut message)) = serde_json::from_slice::<Value>(raw) else {
-            return raw.to_vec();
-        };
-        if !message.contains_key("method") {
-            return raw.to_vec();
-        }
-        let params = message.entry("params").or_insert_with(|| json!({}));
-        let Value::Object(params) = params else {
-            return raw.to_vec();
-        };
-        let meta = params.entry("_meta").or_insert_with(|| Value::Object(Map::new()));
-        let Value::Object(meta) = meta else {
-            return raw.to_vec();
-        };
-        meta.insert(VERSION_KEY.to_owned(), json!(self.version));
-        meta.entry(CLIENT_INFO_KEY).or_insert_with(|| self.client_info.clone());
-        meta.entry(CAPABILITIES_KEY)
-            .or_insert_with(|| self.capabilities.clone());
-        serde_json::to_vec(&message).unwrap_or_else(|_| raw.to_vec())
-    }
-}
 
 impl Bridge {
     /// The server refused the client's `initialize` (400): when it answers `server/discover`, it speaks
