@@ -16,6 +16,12 @@ fn main() {
     let mut opts = auth_server::Options::default();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
+        if arg == "--device" {
+            // Device logins too (RFC 8628): opening the code's page approves it; a code lives 15 min.
+            opts.device = true;
+            opts.device_code_ttl_secs = 900;
+            continue;
+        }
         let value = args.next().unwrap_or_default();
         match (arg.as_str(), value.parse::<u64>().ok()) {
             ("--token-ttl", Some(secs)) => opts.token_ttl_secs = secs,
@@ -24,7 +30,7 @@ fn main() {
                 opts.listen = value.parse().unwrap_or(opts.listen);
             }
             _ => {
-                eprintln!("usage: demo_server [--token-ttl SECS] [--latency-ms MS] [--listen 127.0.0.N]");
+                eprintln!("usage: demo_server [--token-ttl SECS] [--latency-ms MS] [--listen 127.0.0.N] [--device]");
                 std::process::exit(2);
             }
         }

@@ -32,9 +32,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_server() { # NAME ADDRESS TTL: a demo server of its own for one account, on its own loopback address
-  # (all of 127.0.0.0/8 is this machine), so each row shows a host of its own
-  "$demo" --listen "$2" --token-ttl "$3" >"$work/server-$1.url" 2>/dev/null &
+start_server() { # NAME ADDRESS TTL [--device]: a demo server of its own for one account, on its own loopback
+  # address (all of 127.0.0.0/8 is this machine), so each row shows a host of its own
+  "$demo" --listen "$2" --token-ttl "$3" "${@:4}" >"$work/server-$1.url" 2>/dev/null &
   pids+=($!)
 }
 
@@ -51,7 +51,7 @@ start_server notes 127.0.0.3 3600
 start_server search 127.0.0.4 2
 start_server tickets 127.0.0.5 200
 tickets_pid=${pids[-1]}
-start_server wiki 127.0.0.6 3600
+start_server wiki 127.0.0.6 3600 --device
 
 export MCP_ACCOUNTS_DB=$work/accounts.db
 export BROWSER=$root/tests/support/scripted_browser.py
@@ -159,6 +159,13 @@ settle "╭ wiki"
 keys l
 settle "Open this URL if no browser appeared"
 shot login
+keys Escape
+settle "login cancelled"
+
+# e: the same account with a code entered on another device (the server offers device logins).
+keys e
+settle "Code  WDJB-"
+shot device
 keys Escape
 settle "login cancelled"
 keys q

@@ -308,6 +308,12 @@ impl App {
                     LoginStep::WaitingForBrowser { .. } => {
                         self.note(Level::Info, format!("{name}: waiting for the browser"));
                     }
+                    LoginStep::DeviceCode { user_code, .. } => {
+                        self.note(
+                            Level::Info,
+                            format!("{name}: waiting for the code {user_code} to be entered on another device"),
+                        );
+                    }
                     _ => {}
                 }
                 if let Some(busy) = self.busy.get_mut(&name) {

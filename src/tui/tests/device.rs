@@ -31,6 +31,10 @@ fn e_logs_in_with_a_code_and_the_details_count_its_time_down() {
         "the page, unbroken by spaces: {text}"
     );
     assert!(text.contains("Code  WDJB-MJHT  15:00 left"), "{text}");
+    assert!(
+        text.contains("sentry: waiting for the code WDJB-MJHT to be entered on another device"),
+        "the activity pane says so too: {text}"
+    );
 
     app.update(Event::Tick { now: NOW + 28 });
     let text = format!("{:?}", screen(&app, 100, 30));
