@@ -59,8 +59,16 @@ impl App {
         vec![command(name)]
     }
 
-    /// Mark `name` busy with `kind` (its spinner turns until the task's result comes).
+    /// Mark `name` busy with `kind` (its spinner turns until the task's result comes). What the status
+    /// line said of the account's last task is old news then, and goes.
     pub(super) fn start(&mut self, name: &str, kind: TaskKind) {
+        if self
+            .status
+            .as_ref()
+            .is_some_and(|said| said.text.starts_with(&format!("{name}: ")))
+        {
+            self.status = None;
+        }
         self.busy.insert(
             name.to_owned(),
             Busy {

@@ -1,6 +1,8 @@
 //! A login with a code entered on another device (`e`): the page, the code and its time left in the
 //! details, counting down with the clock; `c` and `u` work on the page; a logged-in account is asked first.
 
+use crossterm::event::KeyCode;
+
 use super::*;
 
 const PAGE: &str = "https://auth.sentry.example.com/device?user_code=WDJB-MJHT";
@@ -21,7 +23,16 @@ fn device_code(name: &str) -> Event {
 fn e_logs_in_with_a_code_and_the_details_count_its_time_down() {
     let mut app = app_with(mixed());
     select(&mut app, "sentry");
+    app.update(ch('l'));
+    app.update(key(KeyCode::Esc));
+    app.update(Event::Task(TaskEvent::Done {
+        name: "sentry".into(),
+        kind: TaskKind::Login,
+        outcome: Err(Failure::Cancelled),
+    }));
+    assert!(app.status.as_ref().unwrap().text.starts_with("sentry: login cancelled"));
     assert_eq!(app.update(ch('e')), [Command::DeviceLogin("sentry".into())]);
+    assert_eq!(app.status, None, "the old news about sentry goes with a new login");
     app.update(device_code("sentry"));
     let text = format!("{:?}", screen(&app, 100, 30));
     assert!(text.contains("waiting for the code on another device"), "{text}");
