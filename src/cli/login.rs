@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::args::LoginArgs;
 use super::auth::{describe_token, runtime, session_for};
-use super::common::{CliError, CommandResult, one_line};
+use super::common::{CliError, CommandResult, one_line, session_message};
 use super::output::print;
 
 /// The OpenID `prompt` values a login may ask for.
@@ -38,6 +38,7 @@ pub fn login(location: &DbLocation, args: LoginArgs) -> CommandResult {
         )));
     }
     let name = args.name.clone();
+    let silent = args.prompt.as_deref() == Some("none");
     let session = session_for(location, &name)?;
     let rt = runtime()?;
     let stdin_is_terminal = std::io::stdin().is_terminal();
@@ -82,6 +83,12 @@ pub fn login(location: &DbLocation, args: LoginArgs) -> CommandResult {
                 "the login was cancelled; nothing was stored".to_owned(),
             ));
         }
+        Err(e) if silent && needs_the_user(&e) => {
+            return Err(CliError::Failed(format!(
+                "{}; the server wants you to sign in or choose in the browser, which --prompt none forbids: run the login without it",
+                session_message(&e)
+            )));
+        }
         other => other?,
     };
     let who = outcome
@@ -95,6 +102,15 @@ pub fn login(location: &DbLocation, args: LoginArgs) -> CommandResult {
         describe_token(&outcome.token, session.now())
     ))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether an authorization server refused a login because it needs the user to do something in the
+/// browser (OpenID Connect Core §3.1.2.6: the answers to `prompt=none`).
+fn needs_the_user(e: &mcp_accounts::session::Error) -> bool {
+    use mcp_accounts::oauth::Error as OAuth;
+    matches!(e, mcp_accounts::session::Error::Protocol(OAuth::AuthorizationDenied(refusal))
+        if ["login_required", "consent_required", "interaction_required", "account_selection_required"]
+            .contains(&refusal.code.as_str()))
 }
 
 /// Lines from stdin, for a login to take as pasted redirect URLs (a thread: stdin reads block).

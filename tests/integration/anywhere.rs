@@ -324,3 +324,26 @@ fn two_accounts_on_one_server_ask_to_choose_and_show_who_each_is() {
     assert_eq!(login_as(&sb, "b", "y", &[]).code, 0);
     assert_eq!(plain.authorize_prompts(), [None, Some("login".to_owned())]);
 }
+
+/// `--prompt none` asks the server not to show anything: with someone signed in to the browser the login
+/// goes through; with no one, the server answers `login_required`, and the error says what that means
+/// here. The token already stored stays.
+#[test]
+fn a_silent_login_works_when_signed_in_and_says_why_when_not() {
+    let (sb, server) = setup(Options::default());
+    let run = login_as(&sb, "test", "alice", &["--prompt", "none"]);
+    assert_eq!(run.code, 0, "{run}");
+    let token = crate::support::flow::token_of(&sb);
+
+    let run = sb.run_with_browser(&["login", "test", "--prompt", "none", "--timeout", "20"]);
+    assert_eq!(run.code, 1, "{run}");
+    assert_eq!(
+        run.stderr.lines().last().unwrap_or_default(),
+        "error: the login was refused by the authorization server: login_required: no one is signed in; the server wants you to sign in or choose in the browser, which --prompt none forbids: run the login without it"
+    );
+    assert_eq!(
+        server.authorize_prompts(),
+        [Some("none".to_owned()), Some("none".to_owned())]
+    );
+    assert_eq!(crate::support::flow::token_of(&sb), token, "the stored login stays");
+}

@@ -315,9 +315,14 @@ async fn authorize(State(inner): State<Arc<Inner>>, request: Request) -> Respons
     } else {
         None
     };
+    // prompt=none with no one signed in to this browser: the user would have to sign in (OpenID).
+    let silent_refusal = get("prompt") == "none" && user.is_none();
     {
         let mut pairs = target.query_pairs_mut();
-        if let Some(problem) = problem {
+        if silent_refusal {
+            pairs.append_pair("error", "login_required");
+            pairs.append_pair("error_description", "no one is signed in");
+        } else if let Some(problem) = problem {
             pairs.append_pair("error", "invalid_request");
             pairs.append_pair("error_description", problem);
         } else {
