@@ -137,10 +137,14 @@ pub async fn verify(session: &Session, name: &str) -> Result<Verified, VerifyErr
 }
 
 fn describe(result: &Value, version: &str, handshake: &'static str) -> Verified {
-    let text = |v: &Value| v.as_str().map(str::to_owned);
+    let text = |field: &str| {
+        crate::mcp::modern::server_info(result)
+            .and_then(|info| info[field].as_str())
+            .map(str::to_owned)
+    };
     Verified {
-        server_name: text(&result["serverInfo"]["name"]),
-        server_version: text(&result["serverInfo"]["version"]),
+        server_name: text("name"),
+        server_version: text("version"),
         protocol_version: version.to_owned(),
         handshake,
         tools: None,

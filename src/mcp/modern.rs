@@ -11,6 +11,17 @@ const VERSION_KEY: &str = "io.modelcontextprotocol/protocolVersion";
 const CLIENT_INFO_KEY: &str = "io.modelcontextprotocol/clientInfo";
 const CAPABILITIES_KEY: &str = "io.modelcontextprotocol/clientCapabilities";
 
+/// Where a modern result names the server, in its `_meta`.
+const SERVER_INFO_KEY: &str = "io.modelcontextprotocol/serverInfo";
+
+/// The server's name and version in a result: `serverInfo` (an `initialize` answer, and some
+/// `server/discover` answers), else `_meta["io.modelcontextprotocol/serverInfo"]`.
+pub fn server_info(result: &Value) -> Option<&Value> {
+    [&result["serverInfo"], &result["_meta"][SERVER_INFO_KEY]]
+        .into_iter()
+        .find(|info| info.is_object())
+}
+
 /// What every message to a modern server gets in its `_meta`.
 #[derive(Debug, Clone)]
 pub struct ModernStamp {
@@ -90,5 +101,14 @@ mod tests {
         let answer = br#"{"jsonrpc":"2.0","id":"s1","result":{}}"#;
         assert_eq!(stamp.stamp(answer), answer.to_vec());
         assert_eq!(stamp.stamp(b"not json"), b"not json".to_vec());
+    }
+
+    #[test]
+    fn the_server_is_named_at_the_top_or_in_meta() {
+        let top = json!({"serverInfo": {"name": "a", "version": "1"}});
+        assert_eq!(server_info(&top).unwrap()["name"], "a");
+        let meta = json!({"_meta": {"io.modelcontextprotocol/serverInfo": {"name": "b", "version": "2"}}});
+        assert_eq!(server_info(&meta).unwrap()["name"], "b");
+        assert_eq!(server_info(&json!({"serverInfo": "not an object"})), None);
     }
 }

@@ -10,12 +10,13 @@ use std::time::Duration;
 use http::header::{ACCEPT, CONTENT_TYPE, HeaderName, HeaderValue};
 use http::{HeaderMap, Method};
 use mcp_accounts::oauth::http::StreamingResponse;
-use mcp_accounts::session::{AuthorizedRequest, BrowserOpener, LoginOptions, RequestOutcome, Session};
+use mcp_accounts::session::{AuthorizedRequest, BrowserOpener, RequestOutcome, Session};
 use mcp_accounts::text::clean;
 use serde_json::value::RawValue;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+mod login;
 mod modern;
 mod renew;
 mod resume;
@@ -84,7 +85,10 @@ pub struct Bridge {
     /// Cancelled when the proxy has to stop (the server closed the older transport's stream).
     pub stop: CancellationToken,
     state: Mutex<State>,
+    /// One login at a time (a step-up, or a new login).
     step_up: tokio::sync::Mutex<()>,
+    /// When the proxy last began a new login because a token was past saving.
+    last_login: Mutex<Option<std::time::Instant>>,
     /// Held while a new session is begun: messages wait for it rather than go without a session id.
     renewing: tokio::sync::Mutex<()>,
 }
@@ -114,6 +118,7 @@ impl Bridge {
             stop: CancellationToken::new(),
             state: Mutex::new(State::default()),
             step_up: tokio::sync::Mutex::new(()),
+            last_login: Mutex::new(None),
             renewing: tokio::sync::Mutex::new(()),
         }
     }
@@ -239,9 +244,11 @@ impl Bridge {
     }
 
     /// Send with the account's token; on `insufficient_scope`, log in again with the union of scopes
-    /// (when a browser may be opened) and retry, at most [`MAX_STEP_UPS`] times.
+    /// (when a browser may be opened) and retry, at most [`MAX_STEP_UPS`] times; when the token is past
+    /// saving (refused and not refreshable), log in again once and retry.
     async fn send_stepping_up(&self, request: &AuthorizedRequest) -> Result<StreamingResponse, Failure> {
-        let mut stepped = 0;
+        let started = std::time::Instant::now();
+        let (mut stepped, mut relogged) = (0, false);
         loop {
             match self.session.authorized_stream(&self.settings.name, request).await {
                 Ok(RequestOutcome::Response(response)) => return Ok(response),
@@ -260,41 +267,17 @@ impl Bridge {
                         "an answer of a kind this proxy does not know".to_owned(),
                     ));
                 }
+                Err(e @ mcp_accounts::session::Error::NeedsLogin { .. })
+                    if !relogged && self.settings.browser.is_some() =>
+                {
+                    relogged = true;
+                    if !self.log_in_again(&e, started).await.map_err(Failure::Session)? {
+                        return Err(Failure::Session(e));
+                    }
+                }
                 Err(e) => return Err(Failure::Session(e)),
             }
         }
-    }
-
-    /// One step-up login at a time: a request that waited for another's finds the scopes there already.
-    async fn step_up(&self, scopes: &[String]) -> Result<(), mcp_accounts::session::Error> {
-        let _one_at_a_time = self.step_up.lock().await;
-        let name = &self.settings.name;
-        if let Some(token) = self.session.store().get_token(name)?
-            && scopes.iter().all(|s| token.scopes.contains(s))
-            && token.obtained_at >= self.session.now() - 5
-        {
-            return Ok(());
-        }
-        self.log(&format!(
-            "the server wants the scope(s) {} for a request; logging in again in the browser",
-            scopes.join(" ")
-        ));
-        let shown = name.clone();
-        let opts = LoginOptions {
-            timeout: self.settings.login_timeout,
-            open_browser: self.settings.browser.clone(),
-            on_step: Some(Arc::new(move |step| {
-                if let mcp_accounts::session::LoginStep::WaitingForBrowser { url } = step {
-                    eprintln!(
-                        "mcp-accounts proxy ({shown}): if no browser opened, open this URL: {}",
-                        clean(&url)
-                    );
-                }
-            })),
-            ..LoginOptions::default()
-        };
-        self.session.step_up(name, scopes, &opts).await?;
-        Ok(())
     }
 
     /// Answer the client's request with an error for `failure` (a notification's failure is logged).

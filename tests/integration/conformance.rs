@@ -1,7 +1,10 @@
 //! The official MCP conformance suite (`@modelcontextprotocol/conformance` 0.1.16, pinned in
-//! tests/conformance/package-lock.json) against our client: every client authorization scenario it has.
-//! The MCP requests go through `mcp-accounts proxy`, so `auth/scope-step-up` and `auth/scope-retry-limit`
-//! test the proxy's step-up on a 403.
+//! tests/conformance/package-lock.json) against our client: every client authorization scenario it has;
+//! and from its pre-release 0.2.0-alpha.12 (pinned beside it as `conformance-next`), the authorization
+//! scenarios of 2026-07-28 that 0.1.16 lacks, whose servers speak only that revision (so they test the
+//! proxy's bridge from `initialize` to it too). The MCP requests go through `mcp-accounts proxy`, so
+//! `auth/scope-step-up` and `auth/scope-retry-limit` test the proxy's step-up on a 403, and
+//! `auth/authorization-server-migration` its new login when a token is past saving.
 //!
 //! Per scenario the suite starts an MCP server and an authorization server and runs
 //! tests/conformance/client.py, which is made of mcp-accounts' own commands, with the server URL (always
@@ -96,6 +99,39 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The 2026-07-28 scenarios of the pre-release, and what passing each proves.
+pub const NEXT_SCENARIOS: &[(&str, &str)] = &[
+    (
+        "auth/authorization-server-migration",
+        "a server that moves to another authorization server: discovered again, registered there, no client id of the old one used",
+    ),
+    (
+        "auth/iss-supported",
+        "the iss of the response is checked where the server sends it",
+    ),
+    (
+        "auth/iss-not-advertised",
+        "no iss expected where the server does not promise it",
+    ),
+    (
+        "auth/iss-supported-missing",
+        "a promised iss that is missing stops the login",
+    ),
+    ("auth/iss-wrong-issuer", "an iss of another issuer stops the login"),
+    (
+        "auth/iss-unexpected",
+        "an iss the server did not promise, and that is wrong, stops the login",
+    ),
+    (
+        "auth/iss-normalized",
+        "an iss is compared exactly, not after normalizing",
+    ),
+    (
+        "auth/metadata-issuer-mismatch",
+        "metadata naming another issuer is refused",
+    ),
+];
+
 /// Scenarios run at once (each is a node process, our client and two servers).
 const PARALLEL: usize = 4;
 
@@ -103,13 +139,13 @@ fn conformance_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/conformance")
 }
 
-/// Run one scenario; `Err` holds what the suite printed.
-fn run_scenario(dir: &Path, scenario: &str) -> Result<Duration, String> {
+/// Run one scenario of the suite in `package` (under node_modules); `Err` holds what the suite printed.
+fn run_scenario(dir: &Path, package: &str, scenario: &str) -> Result<Duration, String> {
     let started = Instant::now();
     let output = Command::new("node")
         .arg("--import")
         .arg(dir.join("node20.mjs"))
-        .arg(dir.join("node_modules/@modelcontextprotocol/conformance/dist/index.js"))
+        .arg(dir.join("node_modules").join(package).join("dist/index.js"))
         .args(["client", "--command", "python3 client.py", "--scenario", scenario])
         .env("MCP_ACCOUNTS_BIN", env!("CARGO_BIN_EXE_mcp-accounts"))
         .env_remove("MCP_ACCOUNTS_DB")
@@ -137,17 +173,21 @@ fn every_auth_scenario_of_the_official_conformance_suite_passes() {
     }
     let dir = conformance_dir();
     install_packages(&dir);
-    let queue = Mutex::new(SCENARIOS.iter().map(|(name, _)| *name).collect::<Vec<_>>());
+    let release = SCENARIOS
+        .iter()
+        .map(|(name, _)| ("@modelcontextprotocol/conformance", *name));
+    let next = NEXT_SCENARIOS.iter().map(|(name, _)| ("conformance-next", *name));
+    let queue = Mutex::new(release.chain(next).collect::<Vec<_>>());
     let results = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
         for _ in 0..PARALLEL {
             scope.spawn(|| {
                 loop {
-                    let Some(scenario) = queue.lock().unwrap().pop() else {
+                    let Some((package, scenario)) = queue.lock().unwrap().pop() else {
                         return;
                     };
-                    let result = run_scenario(&dir, scenario);
-                    results.lock().unwrap().push((scenario, result));
+                    let result = run_scenario(&dir, package, scenario);
+                    results.lock().unwrap().push((format!("{package} {scenario}"), result));
                 }
             });
         }
@@ -160,7 +200,7 @@ fn every_auth_scenario_of_the_official_conformance_suite_passes() {
             Err(output) => failed.push(format!("=== {scenario}\n{output}")),
         }
     }
-    assert_eq!(results.len(), SCENARIOS.len());
+    assert_eq!(results.len(), SCENARIOS.len() + NEXT_SCENARIOS.len());
     assert!(
         failed.is_empty(),
         "{} scenario(s) failed:\n{}",

@@ -402,6 +402,50 @@ fn an_event_stream_cut_before_its_answer_is_resumed_after_the_retry_delay() {
     );
 }
 
+/// A token no refresh can save, on a server that moved to another authorization server meanwhile: with a
+/// browser, the proxy logs in again (discovering the new server and registering there), and the request
+/// goes through. A second such failure within 10 minutes gets the error naming the command instead of
+/// another browser window.
+#[test]
+fn a_token_past_saving_gets_a_new_login_in_the_browser_once() {
+    let (sb, server) = logged_in(Options::default());
+    let mut proxy = Proxy::start(sb.cmd_browser(&["proxy", "test", "--login-timeout", "20"], "normal"));
+    assert!(proxy.call(1, "initialize", initialize())["result"].is_object());
+    server.move_authorization_server();
+    server.kill_grants();
+    server.expire_access_tokens();
+    let call = proxy.call(2, "tools/call", json!({"name": "echo", "arguments": {"text": "again"}}));
+    assert_eq!(call["result"]["content"][0]["text"], "echo: again", "{call}");
+    assert_eq!(
+        server.registrations().len(),
+        2,
+        "registered with the new authorization server"
+    );
+    assert_eq!(server.authorize_scopes().len(), 2, "one new login");
+    assert_eq!(
+        crate::support::flow::list_row(&sb)["issuer"],
+        format!("{}/as2", server.base())
+    );
+
+    server.kill_grants();
+    server.expire_access_tokens();
+    let started = Instant::now();
+    let answer = proxy.call(3, "tools/list", json!({}));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(answer["error"]["code"], -32001, "{answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("run: mcp-accounts login test"),
+        "{answer}"
+    );
+    assert_eq!(server.authorize_scopes().len(), 2, "no second browser login");
+    let (code, _, stderr) = proxy.close();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("; logging in again in the browser"), "{stderr}");
+}
+
 #[test]
 fn a_header_given_on_the_command_line_goes_with_every_request() {
     let (sb, server) = logged_in(Options::default());

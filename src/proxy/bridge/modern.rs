@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::super::stream::send;
 use super::{Bridge, MAX_ANSWER, Sent};
 use crate::mcp::events::answer_to;
-use crate::mcp::modern::ModernStamp;
+use crate::mcp::modern::{ModernStamp, server_info};
 use crate::mcp::{LEGACY, MODERN};
 
 /// The id of the proxy's own `server/discover` (never one of the client's: its answer stays here).
@@ -58,11 +58,7 @@ impl Bridge {
             // The client's own version: it is the one the client knows how to speak.
             "protocolVersion": client["params"]["protocolVersion"].as_str().unwrap_or(LEGACY),
             "capabilities": if result["capabilities"].is_object() { result["capabilities"].clone() } else { json!({}) },
-            "serverInfo": if result["serverInfo"].is_object() {
-                result["serverInfo"].clone()
-            } else {
-                json!({"name": "unknown", "version": "unknown"})
-            },
+            "serverInfo": server_info(result).cloned().unwrap_or_else(|| json!({"name": "unknown", "version": "unknown"})),
         });
         if let Some(instructions) = result["instructions"].as_str() {
             reply["instructions"] = json!(instructions);
