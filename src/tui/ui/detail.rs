@@ -386,16 +386,7 @@ fn busy_lines(app: &App, busy: &Busy, width: usize, theme: &Theme) -> Vec<Line<'
             "On any device, open this page and {what} the code below (Esc cancels; c copies the page, u shows \
              it alone):"
         );
-        lines.extend(
-            wrap(&hint, width.max(8))
-                .into_iter()
-                .map(|p| Line::from(Span::styled(p, theme.dim()))),
-        );
-        lines.extend(
-            wrap(&clean(page), width.max(8))
-                .into_iter()
-                .map(|p| Line::from(Span::raw(p))),
-        );
+        hint_and_url(&mut lines, &hint, page, width, theme);
         let elapsed = u64::try_from(app.now - busy.step_at).unwrap_or(0);
         lines.push(Line::from(vec![
             Span::styled("Code  ", theme.dim()),
@@ -409,17 +400,23 @@ fn busy_lines(app: &App, busy: &Busy, width: usize, theme: &Theme) -> Vec<Line<'
     if let Some(LoginStep::WaitingForBrowser { url }) = &busy.step {
         let hint = "Open this URL if no browser appeared (Esc cancels; c copies it, o opens the browser \
                     again, u shows it alone, p pastes the URL the browser ended on):";
-        lines.extend(
-            wrap(hint, width.max(8))
-                .into_iter()
-                .map(|piece| Line::from(Span::styled(piece, theme.dim()))),
-        );
-        // Unbroken by spaces or indentation, so a terminal selection copies it whole.
-        lines.extend(
-            wrap(&clean(url), width.max(8))
-                .into_iter()
-                .map(|piece| Line::from(Span::raw(piece))),
-        );
+        hint_and_url(&mut lines, hint, url, width, theme);
     }
     lines
+}
+
+/// A dim hint, wrapped, then a URL wrapped unbroken by spaces or indentation, so that a terminal
+/// selection copies it whole.
+fn hint_and_url(lines: &mut Vec<Line<'static>>, hint: &str, url: &str, width: usize, theme: &Theme) {
+    let width = width.max(8);
+    lines.extend(
+        wrap(hint, width)
+            .into_iter()
+            .map(|piece| Line::from(Span::styled(piece, theme.dim()))),
+    );
+    lines.extend(
+        wrap(&clean(url), width)
+            .into_iter()
+            .map(|piece| Line::from(Span::raw(piece))),
+    );
 }
