@@ -150,6 +150,8 @@ fn run_scenario(dir: &Path, package: &str, scenario: &str) -> Result<Duration, S
         .env("MCP_ACCOUNTS_BIN", env!("CARGO_BIN_EXE_mcp-accounts"))
         .env_remove("MCP_ACCOUNTS_DB")
         .env_remove("BROWSER")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
         .current_dir(dir)
         .output()
         .expect("node runs");

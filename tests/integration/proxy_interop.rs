@@ -27,6 +27,8 @@ fn ts_client(sb: &Sandbox, name: &str, tool: &str, arguments: &str, between: Opt
         ])
         .current_dir(&dir)
         .env_remove("BROWSER")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
         .env("HOME", sb.dir.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

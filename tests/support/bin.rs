@@ -48,6 +48,9 @@ impl Sandbox {
         cmd.arg("--db").arg(&self.db).args(args);
         cmd.env_remove("MCP_ACCOUNTS_DB")
             .env_remove("BROWSER")
+            // No desktop either: a test opens no real browser, whatever machine it runs on.
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
             .env_remove("MCP_ACCOUNTS_TRACE_HTTP")
             .env_remove("XDG_CONFIG_HOME")
             .env("HOME", self.dir.path())

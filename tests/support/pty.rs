@@ -136,6 +136,8 @@ pub fn tui_command(sb: &Sandbox, browser_mode: &str) -> CommandBuilder {
     cmd.env("SCRIPTED_BROWSER_MODE", browser_mode);
     cmd.env("SCRIPTED_BROWSER_LOG", sb.path("browser.log"));
     cmd.env_remove("NO_COLOR");
+    cmd.env_remove("DISPLAY");
+    cmd.env_remove("WAYLAND_DISPLAY");
     cmd.env_remove("XDG_CONFIG_HOME");
     cmd
 }
