@@ -33,30 +33,35 @@ fn an_older_server_is_verified_through_initialize_and_its_session_deleted() {
     }
 }
 
+/// Against a server that also speaks the older revisions, and against one that speaks only 2026-07-28 and
+/// refuses a request without the modern `_meta` and headers (and names itself in the result's `_meta`).
 #[test]
 fn a_2026_07_28_server_is_verified_by_server_discover() {
-    let (sb, server) = setup(Options {
-        mcp_modern: true,
-        ..Options::default()
-    });
-    assert_eq!(sb.login("test", "normal").code, 0);
-    let v = sb.ok(&["verify", "test", "--json"]).json();
-    assert_eq!(v["server_name"], "test-server");
-    assert_eq!(v["server_version"], "2.0.0");
-    assert_eq!(v["protocol_version"], "2026-07-28");
-    assert_eq!(v["handshake"], "server/discover");
-    assert_eq!(
-        (v["tools"].clone(), v["resources"].clone(), v["prompts"].clone()),
-        (json!(1), json!(null), json!(2))
-    );
-    let (methods, sessions, versions, deletes, _) = server.mcp_log();
-    assert_eq!(methods, ["server/discover", "tools/list", "prompts/list"]);
-    assert!(sessions.iter().all(Option::is_none), "no session in 2026-07-28");
-    assert!(
-        versions.iter().all(|v| v.as_deref() == Some("2026-07-28")),
-        "{versions:?}"
-    );
-    assert_eq!(deletes, 0);
+    for only in [false, true] {
+        let (sb, server) = setup(Options {
+            mcp_modern: true,
+            mcp_modern_only: only,
+            ..Options::default()
+        });
+        assert_eq!(sb.login("test", "normal").code, 0);
+        let v = sb.ok(&["verify", "test", "--json"]).json();
+        assert_eq!(v["server_name"], "test-server", "modern only: {only}");
+        assert_eq!(v["server_version"], "2.0.0");
+        assert_eq!(v["protocol_version"], "2026-07-28");
+        assert_eq!(v["handshake"], "server/discover");
+        assert_eq!(
+            (v["tools"].clone(), v["resources"].clone(), v["prompts"].clone()),
+            (json!(1), json!(null), json!(2))
+        );
+        let (methods, sessions, versions, deletes, _) = server.mcp_log();
+        assert_eq!(methods, ["server/discover", "tools/list", "prompts/list"]);
+        assert!(sessions.iter().all(Option::is_none), "no session in 2026-07-28");
+        assert!(
+            versions.iter().all(|v| v.as_deref() == Some("2026-07-28")),
+            "{versions:?}"
+        );
+        assert_eq!(deletes, 0);
+    }
 }
 
 #[test]

@@ -209,9 +209,16 @@ fn post(inner: &Inner, headers: &HeaderMap, body: &[u8]) -> Response {
         );
     }
     let modern = inner.opts.mcp_modern || inner.opts.mcp_modern_only;
-    let Some(answer) = answer(&message, modern) else {
+    let Some(mut answer) = answer(&message, modern) else {
         return StatusCode::ACCEPTED.into_response();
     };
+    // A server of the modern era only names itself where that revision puts it: the result's `_meta`.
+    if inner.opts.mcp_modern_only
+        && let Some(result) = answer.get_mut("result").and_then(Value::as_object_mut)
+        && let Some(info) = result.remove("serverInfo")
+    {
+        result.insert("_meta".into(), json!({"io.modelcontextprotocol/serverInfo": info}));
+    }
     let mut response = if inner.opts.mcp_transport == McpTransport::EventStream {
         let log = json!({"jsonrpc": "2.0", "method": "notifications/message",
             "params": {"level": "info", "data": "working on it"}});
