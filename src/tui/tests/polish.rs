@@ -109,9 +109,17 @@ fn the_list_pages_and_tab_hands_the_keys_to_the_details() {
     app.update(key(KeyCode::Home));
     assert!(list_pane(&app, 80, 24).0.contains("[1/65]"));
 
-    // Tab: the details take the keys; the selection stays where it is.
+    // Tab: the details take the keys, and their outline says so; the selection stays where it is.
+    let outlines = |app: &App| {
+        let backend = screen(app, 80, 24);
+        let (list, details) = (backend.buffer()[(0, 0)].fg, backend.buffer()[(79, 0)].fg);
+        (list, details)
+    };
+    use ratatui::style::Color;
+    assert_eq!(outlines(&app), (Color::Cyan, Color::DarkGray), "the list has the keys");
     app.set_detail_limit(30);
     app.update(key(KeyCode::Tab));
+    assert_eq!(outlines(&app), (Color::DarkGray, Color::Cyan), "the details have them");
     app.update(ch('j'));
     app.update(ch('j'));
     assert_eq!(app.detail_scroll, 2, "a line each");
