@@ -98,6 +98,21 @@ fn the_typescript_sdk_client_works_through_the_proxy() {
         "one refresh when the server refused the expired token"
     );
 
+    // A server of the 2026-07-28 era only: the SDK client's initialize is answered by the proxy's bridge
+    // from server/discover, and its calls reach the server with the modern _meta and headers.
+    let modern = TestServer::start(Options {
+        mcp_modern_only: true,
+        ..Options::default()
+    });
+    sb.ok(&["add", "modern", &modern.mcp_url()]);
+    assert_eq!(sb.login("modern", "normal").code, 0);
+    let report = ts_client(&sb, "modern", "echo", r#"{"text":"modern"}"#, None);
+    assert_eq!(report["error"], Value::Null, "{report}");
+    assert_eq!(report["server"]["version"], "2.0.0", "{report}");
+    assert_eq!(report["first"]["content"][0]["text"], "echo: modern", "{report}");
+    let (methods, ..) = modern.mcp_log();
+    assert_eq!(methods[..2], ["initialize", "server/discover"], "{methods:?}");
+
     // A server that refuses every token: an error that names the command, within 2 s.
     let refusing = TestServer::start(Options {
         refuse_every_token: true,
