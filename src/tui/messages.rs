@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crossterm::event::KeyEvent;
+use mcp_accounts::oauth;
 use mcp_accounts::session::{self, LoginStep, LogoutOutcome};
 use mcp_accounts::store::{Account, AddError, StoreError};
 
@@ -129,6 +130,9 @@ impl Failure {
     pub fn describe(&self) -> Option<String> {
         match self {
             Failure::Session(e) if e.needs_login().is_some() => Some(format!("{e}; press l to log in")),
+            Failure::Session(e @ session::Error::Protocol(oauth::Error::NoDeviceLogin { .. })) => {
+                Some(format!("{e}; press l to log in in the browser"))
+            }
             Failure::Session(e) => Some(e.to_string()),
             Failure::Store(e) => Some(e.to_string()),
             Failure::Add(e) => Some(e.to_string()),

@@ -78,3 +78,24 @@ fn e_on_a_logged_in_account_asks_first_then_uses_a_code() {
     );
     assert_eq!(app.update(ch('y')), [Command::DeviceLogin("notes".into())]);
 }
+
+#[test]
+fn a_server_without_device_logins_says_so_and_names_the_other_key() {
+    let mut app = app_with(mixed());
+    select(&mut app, "sentry");
+    app.update(ch('e'));
+    app.update(Event::Task(TaskEvent::Done {
+        name: "sentry".into(),
+        kind: TaskKind::Login,
+        outcome: Err(Failure::Session(session::Error::Protocol(
+            oauth::Error::NoDeviceLogin {
+                issuer: "https://auth.sentry.example.com".into(),
+            },
+        ))),
+    }));
+    assert_eq!(
+        app.status.as_ref().unwrap().text,
+        "sentry: login failed: the authorization server https://auth.sentry.example.com offers no device \
+         login (no device_authorization_endpoint); press l to log in in the browser"
+    );
+}
