@@ -8,17 +8,20 @@ use std::time::{Duration, Instant};
 
 use http::header::{ACCEPT, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, Method};
+use mcp_accounts::oauth::http::StreamingResponse;
 use mcp_accounts::session::{AuthorizedRequest, RequestOutcome, Session};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::mcp::events::answer_to;
-use crate::mcp::{ACCEPT_BOTH, LEGACY, MODERN, SESSION_HEADER, VERSION_HEADER};
+use crate::mcp::events::{Found, answer_or_cut};
+use crate::mcp::{ACCEPT_BOTH, EVENT_STREAM, LEGACY, MODERN, SESSION_HEADER, VERSION_HEADER, is_content_type};
 
 /// `UnsupportedProtocolVersionError`: a modern server that speaks other versions.
 const UNSUPPORTED_VERSION: i64 = -32022;
 /// The largest answer read (a long tool list).
 const MAX_ANSWER: usize = 16 * 1024 * 1024;
+/// How many times a cut event stream is resumed for one answer.
+const MAX_RESUMPTIONS: usize = 5;
 /// How many pages of a list are counted at most.
 const MAX_PAGES: usize = 50;
 
@@ -268,13 +271,33 @@ impl Conversation<'_> {
             _ => return Err(VerifyError::Server("an answer of an unknown kind".to_owned())),
         };
         let (status, headers) = (response.status, response.headers.clone());
-        // The answer is the message with our id; the rest of an event stream is not needed.
+        // The answer is the message with our id; the rest of an event stream is not needed. A stream cut
+        // before it is resumed where it stopped (2025-11-25 servers may poll), a few times at most.
         let id = id.map(|id| id.to_string());
+        let session_id = headers
+            .get(SESSION_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .or_else(|| self.session_id.clone());
         let read = async {
-            let answer = answer_to(response, id.as_deref(), MAX_ANSWER)
+            let mut found = answer_or_cut(response, id.as_deref(), MAX_ANSWER)
                 .await
                 .map_err(VerifyError::Server)?;
-            Ok::<_, VerifyError>(answer.and_then(|a| serde_json::from_slice::<Value>(&a).ok()))
+            for _ in 0..MAX_RESUMPTIONS {
+                let Found::Cut { last_id, retry_ms } = &found else {
+                    break;
+                };
+                let Some(resumed) = self.resume(last_id, *retry_ms, session_id.as_deref()).await? else {
+                    break;
+                };
+                found = answer_or_cut(resumed, id.as_deref(), MAX_ANSWER)
+                    .await
+                    .map_err(VerifyError::Server)?;
+            }
+            Ok::<_, VerifyError>(match found {
+                Found::Answer(answer) => serde_json::from_slice::<Value>(&answer).ok(),
+                Found::Cut { .. } | Found::Nothing => None,
+            })
         };
         let message = tokio::time::timeout(self.session.http().config().timeout, read)
             .await
@@ -284,6 +307,33 @@ impl Conversation<'_> {
             headers,
             message,
         })
+    }
+
+    /// The GET that resumes an event stream cut after `last_id`, once the `retry` delay has passed; `None`
+    /// when the server answers it with anything but an event stream.
+    async fn resume(
+        &self,
+        last_id: &str,
+        retry_ms: Option<u64>,
+        session_id: Option<&str>,
+    ) -> Result<Option<StreamingResponse>, VerifyError> {
+        tokio::time::sleep(Duration::from_millis(retry_ms.unwrap_or(1000).min(10_000))).await;
+        let mut request = AuthorizedRequest::new(Method::GET);
+        request.headers.insert(ACCEPT, HeaderValue::from_static(EVENT_STREAM));
+        self.common_headers(&mut request.headers);
+        for (name, value) in [(SESSION_HEADER, session_id), ("last-event-id", Some(last_id))] {
+            if let Some(value) = value.and_then(|v| HeaderValue::from_str(v).ok()) {
+                request.headers.insert(name, value);
+            }
+        }
+        match self.session.authorized_stream(self.name, &request).await? {
+            RequestOutcome::Response(response)
+                if (200..300).contains(&response.status) && is_content_type(&response.headers, EVENT_STREAM) =>
+            {
+                Ok(Some(response))
+            }
+            _ => Ok(None),
+        }
     }
 
     /// End an `initialize` session (DELETE; a server that does not allow it answers 405, which is fine).

@@ -62,22 +62,43 @@ pub async fn read_body(response: &mut StreamingResponse, limit: usize) -> Result
     Ok(body)
 }
 
+/// What a response held for a request.
+pub enum Found {
+    /// The answer (a JSON body, or the message of an event stream that answers the request).
+    Answer(Vec<u8>),
+    /// An event stream that ended before the answer, after an event id: it can be resumed from there
+    /// (a GET with `Last-Event-ID`), after the `retry` the server asked for, if any.
+    Cut { last_id: String, retry_ms: Option<u64> },
+    /// An event stream that ended before the answer and cannot be resumed.
+    Nothing,
+}
+
 /// The answer to the request `id` in `response`: its JSON body, or the message of its event stream that
-/// answers `id` (what comes before it in the stream is dropped). `Ok(None)`: the stream ended without it.
-pub async fn answer_to(
-    mut response: StreamingResponse,
-    id: Option<&str>,
-    limit: usize,
-) -> Result<Option<Vec<u8>>, String> {
+/// answers `id` (what comes before it in the stream is dropped); or where the stream was cut.
+pub async fn answer_or_cut(mut response: StreamingResponse, id: Option<&str>, limit: usize) -> Result<Found, String> {
     if !is_content_type(&response.headers, EVENT_STREAM) {
-        return read_body(&mut response, limit).await.map(Some);
+        return read_body(&mut response, limit).await.map(Found::Answer);
     }
     let mut events = EventStream::new(response);
     while let Some(event) = events.next().await? {
         let data = event.data.into_bytes();
         if Probe::read(&data).is_some_and(|p| p.is_answer() && p.id_key().as_deref() == id) {
-            return Ok(Some(data));
+            return Ok(Found::Answer(data));
         }
     }
-    Ok(None)
+    Ok(match events.last_id() {
+        Some(last) => Found::Cut {
+            last_id: last.to_owned(),
+            retry_ms: events.retry_ms(),
+        },
+        None => Found::Nothing,
+    })
+}
+
+/// [`answer_or_cut`] for a reader that does not resume: `Ok(None)` when the stream ended without it.
+pub async fn answer_to(response: StreamingResponse, id: Option<&str>, limit: usize) -> Result<Option<Vec<u8>>, String> {
+    Ok(match answer_or_cut(response, id, limit).await? {
+        Found::Answer(answer) => Some(answer),
+        Found::Cut { .. } | Found::Nothing => None,
+    })
 }

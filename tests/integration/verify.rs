@@ -86,3 +86,29 @@ fn an_account_that_cannot_be_verified_says_what_to_run() {
         "{run}"
     );
 }
+
+/// A server that polls (2025-11-25) cuts each answer's event stream after an event with an id and a
+/// `retry`; verify resumes each with a GET naming that id, after the delay, and gets every answer.
+#[test]
+fn an_event_stream_cut_before_its_answer_is_resumed() {
+    let (sb, server) = setup(Options {
+        mcp_transport: McpTransport::EventStream,
+        sse_polling: Some(200),
+        ..Options::default()
+    });
+    assert_eq!(sb.login("test", "normal").code, 0);
+    let v = sb.ok(&["verify", "test", "--json"]).json();
+    assert_eq!(v["handshake"], "initialize", "{v}");
+    assert_eq!(v["tools"], 1, "{v}");
+    let resumed = server.sse_resumed_after();
+    assert_eq!(
+        resumed.len(),
+        3,
+        "server/discover (refused), initialize, tools/list: {resumed:?}"
+    );
+    assert!(
+        resumed
+            .iter()
+            .all(|after| *after >= std::time::Duration::from_millis(200))
+    );
+}
