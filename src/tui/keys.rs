@@ -171,7 +171,7 @@ pub const MAIN: &[Binding] = &[
         &[KeyCode::Char('c')],
         "c",
         None,
-        "a waiting login: copy its URL to the clipboard (OSC 52)",
+        "a waiting login: copy its URL or device page to the clipboard (OSC 52)",
         Action::CopyUrl,
     ),
     bind(
