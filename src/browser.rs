@@ -26,13 +26,16 @@ pub enum BrowserError {
     Default(String),
 }
 
-/// The first line of a launcher's complaint, at most 80 characters.
+/// The first line of a launcher's complaint, at most 80 characters, as words ("no such file or
+/// directory", not "No such file or directory (os error 2)").
 fn short(text: &str) -> String {
     let line = text
         .lines()
         .map(str::trim)
         .find(|l| !l.is_empty())
         .unwrap_or("no reason given");
+    let line = mcp_accounts::text::plain_error(line);
+    let line = line.as_str();
     let mut short: String = mcp_accounts::text::clean(line).chars().take(80).collect();
     if line.chars().count() > 80 {
         short.push('…');
@@ -80,7 +83,7 @@ pub fn open_browser(url: &Url) -> Result<(), BrowserError> {
                 std::thread::spawn(move || child.wait());
                 return Ok(());
             }
-            Err(e) => last = Some((program, short(&mcp_accounts::text::plain_error(&e.to_string())))),
+            Err(e) => last = Some((program, short(&e.to_string()))),
         }
     }
     let (program, reason) = last.unwrap_or_else(|| ("$BROWSER".to_owned(), "it names no program".to_owned()));

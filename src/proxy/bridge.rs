@@ -462,15 +462,7 @@ impl Bridge {
         let mut delay = Duration::from_secs(1);
         let mut failures = 0;
         loop {
-            let mut request = AuthorizedRequest::new(Method::GET);
-            {
-                let state = self.state();
-                request.headers.insert(ACCEPT, HeaderValue::from_static(EVENT_STREAM));
-                self.common_headers(&mut request.headers, &state, state.version.as_deref());
-            }
-            if let Some(id) = last_id.as_deref().and_then(|id| HeaderValue::from_str(id).ok()) {
-                request.headers.insert("last-event-id", id);
-            }
+            let request = self.stream_request(last_id.as_deref());
             match self.session.authorized_stream(&self.settings.name, &request).await {
                 Ok(RequestOutcome::Response(response))
                     if (200..300).contains(&response.status) && is_content_type(&response.headers, EVENT_STREAM) =>
@@ -505,6 +497,19 @@ impl Bridge {
             }
             tokio::time::sleep(delay).await;
         }
+    }
+
+    /// The GET of the session's event stream, resumed after `last_id` when there is one (an id that
+    /// cannot be a header value is left out: the stream then starts afresh).
+    fn stream_request(&self, last_id: Option<&str>) -> AuthorizedRequest {
+        let mut request = AuthorizedRequest::new(Method::GET);
+        let state = self.state();
+        request.headers.insert(ACCEPT, HeaderValue::from_static(EVENT_STREAM));
+        self.common_headers(&mut request.headers, &state, state.version.as_deref());
+        if let Some(id) = last_id.and_then(|id| HeaderValue::from_str(id).ok()) {
+            request.headers.insert("last-event-id", id);
+        }
+        request
     }
 
     /// Switch to the older HTTP+SSE transport: GET the server URL as an event stream, take the message

@@ -138,15 +138,19 @@ impl Tasks {
         let events = self.events.clone();
         let logins = self.logins.clone();
         let pastes = self.pastes.clone();
-        let (paste_tx, paste) = PastedUrls::channel();
-        pastes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(name.clone(), paste_tx);
+        // A device login has nothing to paste: no paste channel for it.
+        let paste = (!device).then(|| {
+            let (paste_tx, paste) = PastedUrls::channel();
+            pastes
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(name.clone(), paste_tx);
+            paste
+        });
         let step_name = name.clone();
         let opts = LoginOptions {
             cancel,
-            paste: (!device).then_some(paste),
+            paste,
             open_browser: (!device).then(crate::browser::opener),
             device: if device {
                 DeviceFlow::Required

@@ -6,9 +6,8 @@
 
 use std::time::Duration;
 
-use http::header::ACCEPT;
-use http::{HeaderValue, Method};
-use mcp_accounts::session::{AuthorizedRequest, RequestOutcome};
+use http::HeaderValue;
+use mcp_accounts::session::RequestOutcome;
 
 use super::Bridge;
 use crate::mcp::events::EventStream;
@@ -28,16 +27,11 @@ impl Bridge {
         loop {
             let wait = retry.map_or(DEFAULT_RETRY, Duration::from_millis).min(LONGEST_RETRY);
             tokio::time::sleep(wait).await;
-            let mut request = AuthorizedRequest::new(Method::GET);
-            {
-                let state = self.state();
-                request.headers.insert(ACCEPT, HeaderValue::from_static(EVENT_STREAM));
-                self.common_headers(&mut request.headers, &state, state.version.as_deref());
-            }
-            let Ok(last) = HeaderValue::from_str(&last_id) else {
+            // A stream resumed from nowhere would not hold the answer.
+            if HeaderValue::from_str(&last_id).is_err() {
                 return false;
-            };
-            request.headers.insert("last-event-id", last);
+            }
+            let request = self.stream_request(Some(&last_id));
             match self.session.authorized_stream(&self.settings.name, &request).await {
                 Ok(RequestOutcome::Response(response))
                     if (200..300).contains(&response.status) && is_content_type(&response.headers, EVENT_STREAM) =>
